@@ -1,0 +1,42 @@
+// Every limit of the ledger in one place (TigerStyle: put a limit on everything).
+// Each is checked where data enters the system, and asserted where it is written.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shebao::ledger {
+
+// Version of schema/event.fbs that this build writes. Readers accept 1..kSchemaVersion.
+inline constexpr uint16_t kSchemaVersion = 1;
+
+// One event's FlatBuffer bytes, envelope included. Realistic events are 200-600 bytes.
+inline constexpr size_t kEventBytesMax = 16 * 1024;
+// Smallest possible valid Event buffer (root offset + identifier + a vtable and table).
+inline constexpr size_t kEventBytesMin = 16;
+// Events in one append batch (one command, or one bulk load step).
+inline constexpr size_t kBatchEventsMax = 4096;
+// Sum of event bytes in one append batch.
+inline constexpr size_t kBatchBytesMax = 4 * 1024 * 1024;
+// Streams touched by one batch.
+inline constexpr size_t kBatchStreamsMax = 4096;
+// Stream ids are printable ASCII (0x21..0x7e), e.g. "case/2026/110105201503010010".
+inline constexpr size_t kStreamIdBytesMax = 128;
+// Idempotency keys are printable ASCII (0x21..0x7e).
+inline constexpr size_t kIdempotencyKeyBytesMax = 128;
+// Bytes of appends merged into one group commit (one WriteBatch, one WAL sync).
+inline constexpr size_t kGroupCommitBytesMax = 8 * 1024 * 1024;
+// Appenders merged into one group commit.
+inline constexpr size_t kGroupCommitWritersMax = 1024;
+// Events returned by one stream or log read call.
+inline constexpr size_t kReadLimitMax = 100000;
+
+// SHA-256 digest size; also the chain hash stored after each event's bytes.
+inline constexpr size_t kHashBytes = 32;
+
+static_assert(kEventBytesMax * kBatchEventsMax >= kBatchBytesMax,
+              "a batch must be able to reach its byte limit");
+static_assert(kGroupCommitBytesMax >= kBatchBytesMax, "a maximal batch must fit one group commit");
+static_assert(kStreamIdBytesMax <= 255, "stream ids are length-prefixed with one byte in keys");
+
+}  // namespace shebao::ledger

@@ -1,0 +1,768 @@
+#include "ledger/event_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "ledger/check.h"
+#include "ledger/constants.h"
+#include "ledger/keys.h"
+
+namespace shebao::ledger {
+namespace {
+
+constexpr Hash256 kZeroHash{};
+
+bool PrintableAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
+}
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsCorruption()) return Status(Code::corruption, fmt::format("{}: {}", what, s.ToString()));
+  return Status(Code::io_error, fmt::format("{}: {}", what, s.ToString()));
+}
+
+Status CorruptionAt(uint64_t position, std::string_view what) {
+  return Status(Code::corruption, fmt::format("position {}: {}", position, what));
+}
+
+// Checks what can be checked of one batch without the store's state: sizes, encodings,
+// envelopes, expectations. Fills *streams with the stream id of each event.
+Status ValidateBatchShape(const AppendBatch& batch, std::vector<std::string_view>* streams) {
+  const std::string& key = batch.idempotency_key;
+  if (key.empty() || key.size() > kIdempotencyKeyBytesMax || !PrintableAscii(key)) {
+    return Status(Code::idempotency_key_invalid,
+                  fmt::format("idempotency_key must be 1..{} printable ASCII bytes",
+                              kIdempotencyKeyBytesMax));
+  }
+  if (batch.events.empty()) return Status(Code::batch_empty, "a batch needs at least one event");
+  if (batch.events.size() > kBatchEventsMax) {
+    return Status(Code::batch_too_large, fmt::format("{} events, at most {}", batch.events.size(),
+                                                     kBatchEventsMax));
+  }
+  if (batch.expectations.size() > kBatchStreamsMax) {
+    return Status(Code::batch_too_large, fmt::format("{} streams, at most {}",
+                                                     batch.expectations.size(), kBatchStreamsMax));
+  }
+  size_t total_bytes = 0;
+  streams->clear();
+  streams->reserve(batch.events.size());
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    const std::string& bytes = batch.events[i];
+    total_bytes += bytes.size();
+    if (bytes.size() > kEventBytesMax) {
+      return Status(Code::event_too_large,
+                    fmt::format("event {}: {} bytes, at most {}", i, bytes.size(), kEventBytesMax));
+    }
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    flatbuffers::Verifier verifier(data, bytes.size());
+    if (bytes.size() < kEventBytesMin || !fb::VerifyEventBuffer(verifier)) {
+      return Status(Code::event_undecodable,
+                    fmt::format("event {}: not a valid Event FlatBuffer with identifier SHB1", i));
+    }
+    const fb::Event* event = fb::GetEvent(data);
+    if (event->schema_version() < 1 || event->schema_version() > kSchemaVersion) {
+      return Status(Code::envelope_invalid, fmt::format("event {}: field schema_version is {}, "
+                                                        "must be 1..{}",
+                                                        i, event->schema_version(), kSchemaVersion));
+    }
+    for (auto [field, name] : {std::pair{fb::Event::VT_POSITION, "position"},
+                               std::pair{fb::Event::VT_STREAM_VERSION, "stream_version"},
+                               std::pair{fb::Event::VT_RECORDED_US, "recorded_us"}}) {
+      if (!reinterpret_cast<const flatbuffers::Table*>(event)->CheckField(field)) {
+        return Status(Code::envelope_invalid,
+                      fmt::format("event {}: field {} must be present (build with FinishEvent)", i,
+                                  name));
+      }
+    }
+    if (event->payload_type() == fb::Payload::NONE) {
+      return Status(Code::envelope_invalid, fmt::format("event {}: field payload is missing", i));
+    }
+    if (event->idempotency_key() == nullptr || event->idempotency_key()->string_view() != key) {
+      return Status(Code::envelope_invalid,
+                    fmt::format("event {}: field idempotency_key differs from the batch's", i));
+    }
+    std::string_view stream =
+        event->stream_id() == nullptr ? std::string_view() : event->stream_id()->string_view();
+    if (stream.empty() || stream.size() > kStreamIdBytesMax || !PrintableAscii(stream)) {
+      return Status(Code::stream_id_invalid,
+                    fmt::format("event {}: field stream_id must be 1..{} printable ASCII bytes", i,
+                                kStreamIdBytesMax));
+    }
+    streams->push_back(stream);
+  }
+  if (total_bytes > kBatchBytesMax) {
+    return Status(Code::batch_too_large,
+                  fmt::format("{} bytes of events, at most {}", total_bytes, kBatchBytesMax));
+  }
+  std::unordered_set<std::string_view> expected;
+  for (const auto& e : batch.expectations) {
+    if (!expected.insert(e.stream_id).second) {
+      return Status(Code::invalid_argument,
+                    fmt::format("stream {} has two expected versions", e.stream_id));
+    }
+  }
+  std::unordered_set<std::string_view> written(streams->begin(), streams->end());
+  for (std::string_view s : written) {
+    if (!expected.contains(s)) {
+      return Status(Code::expectation_missing, fmt::format("stream {} is written but has no "
+                                                           "expected version", s));
+    }
+  }
+  for (const auto& e : batch.expectations) {
+    if (!written.contains(e.stream_id)) {
+      return Status(Code::expectation_unused,
+                    fmt::format("stream {} has an expected version but no event", e.stream_id));
+    }
+  }
+  return Status::OK();
+}
+
+Hash256 ContentDigest(const AppendBatch& batch) {
+  Sha256 hasher;
+  for (const auto& bytes : batch.events) {
+    uint64_t size = bytes.size();
+    hasher.Update(&size, sizeof size);
+    hasher.Update(bytes);
+  }
+  return hasher.Finish();
+}
+
+class RocksLogCursor;
+
+class RocksEventStore final : public EventStore {
+ public:
+  RocksEventStore(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
+                  std::vector<rocksdb::ColumnFamilyHandle*> handles)
+      : options_(options),
+        clock_(options.clock != nullptr ? options.clock : SystemClock::Default()),
+        db_(std::move(db)),
+        handles_(std::move(handles)) {
+    SHEBAO_ASSERT(handles_.size() == 5);
+    write_options_.sync = options.sync;
+  }
+
+  ~RocksEventStore() override {
+    for (auto* h : handles_) {
+      if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
+    }
+    db_->Close().PermitUncheckedError();
+  }
+
+  Status LoadHead();
+
+  Status Append(const AppendBatch& batch, AppendResult* result) override;
+  Head head() const override {
+    std::lock_guard lock(mu_);
+    return head_;
+  }
+  Status StreamVersion(std::string_view stream_id, uint64_t* version) const override;
+  Status ReadStream(std::string_view stream_id, uint64_t from_version, Direction direction,
+                    size_t limit, std::vector<RecordedEvent>* out) const override;
+  Status ReadAll(uint64_t from_position, size_t limit,
+                 std::vector<RecordedEvent>* out) const override;
+  std::unique_ptr<LogCursor> NewCursor(uint64_t from_position) const override;
+  Status VerifyChain(uint64_t* events_checked) const override;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* events_cf() const { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* streams_cf() const { return handles_[2]; }
+  rocksdb::ColumnFamilyHandle* idempotency_cf() const { return handles_[3]; }
+  rocksdb::ColumnFamilyHandle* meta_cf() const { return handles_[4]; }
+
+  // Reads and verifies the event at position; previous is its predecessor's chain hash, read
+  // from the store if null.
+  Status ReadEvent(uint64_t position, RecordedEvent* out) const;
+
+ private:
+  struct Writer {
+    const AppendBatch* batch = nullptr;
+    const std::vector<std::string_view>* streams = nullptr;
+    AppendResult* result = nullptr;
+    Status status;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  // Builds one group's WriteBatch. Called by the group leader without mu_ held.
+  void BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb, Head* new_head,
+                  std::vector<keys::IdempotencyRecord>* pending_idem);
+  Status StoredStreamVersion(std::string_view stream_id, uint64_t* version) const;
+
+  const StoreOptions options_;
+  Clock* const clock_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::WriteOptions write_options_;
+
+  mutable std::mutex mu_;
+  std::deque<Writer*> writers_;  // guarded by mu_; the front one is the group leader
+  Head head_;                    // guarded by mu_; written only by the leader
+  bool failed_ = false;          // guarded by mu_
+};
+
+Status RocksEventStore::StoredStreamVersion(std::string_view stream_id, uint64_t* version) const {
+  rocksdb::PinnableSlice value;
+  auto s = db_->Get(rocksdb::ReadOptions(), streams_cf(), keys::StreamHeadKey(stream_id), &value);
+  if (s.IsNotFound()) {
+    *version = 0;
+    return Status::OK();
+  }
+  if (!s.ok()) return FromRocks(s, fmt::format("stream {}", stream_id));
+  if (value.size() != 8) {
+    return Status(Code::corruption, fmt::format("stream {}: head record of {} bytes", stream_id,
+                                                value.size()));
+  }
+  *version = keys::GetBigEndian64(value.data());
+  return Status::OK();
+}
+
+Status RocksEventStore::StreamVersion(std::string_view stream_id, uint64_t* version) const {
+  if (stream_id.empty() || stream_id.size() > kStreamIdBytesMax || !PrintableAscii(stream_id)) {
+    return Status(Code::stream_id_invalid, "stream_id must be 1..128 printable ASCII bytes");
+  }
+  return StoredStreamVersion(stream_id, version);
+}
+
+Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
+  SHEBAO_ASSERT(result != nullptr);
+  std::vector<std::string_view> streams;
+  Status shape = ValidateBatchShape(batch, &streams);
+  if (!shape.ok()) return shape;
+
+  Writer w;
+  w.batch = &batch;
+  w.streams = &streams;
+  w.result = result;
+
+  std::unique_lock lock(mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) return w.status;
+
+  // This writer leads a group: itself and the writers queued behind it, up to the limits.
+  std::vector<Writer*> group;
+  size_t group_bytes = 0;
+  for (Writer* x : writers_) {
+    size_t bytes = 0;
+    for (const auto& e : x->batch->events) bytes += e.size();
+    if (!group.empty() &&
+        (group_bytes + bytes > kGroupCommitBytesMax || group.size() >= kGroupCommitWritersMax)) {
+      break;
+    }
+    group.push_back(x);
+    group_bytes += bytes;
+  }
+  const bool failed = failed_;
+  lock.unlock();
+
+  Head new_head;
+  Status write_status;
+  if (failed) {
+    write_status = Status(Code::store_failed, "an earlier write failed; reopen the ledger");
+  } else {
+    rocksdb::WriteBatch wb;
+    std::vector<keys::IdempotencyRecord> pending_idem;
+    BuildGroup(group, &wb, &new_head, &pending_idem);
+    if (wb.Count() > 0) {
+      write_status = FromRocks(db_->Write(write_options_, &wb), "append");
+    }
+  }
+
+  lock.lock();
+  if (!write_status.ok()) {
+    if (!failed) failed_ = true;
+    for (Writer* x : group) {
+      if (x->status.ok()) x->status = write_status;
+    }
+  } else if (new_head.position > head_.position) {
+    SHEBAO_ASSERT(new_head.recorded_us >= head_.recorded_us);
+    head_ = new_head;
+  }
+  for (Writer* x : group) {
+    SHEBAO_ASSERT(writers_.front() == x);
+    writers_.pop_front();
+    if (x != &w) {
+      x->done = true;
+      x->cv.notify_one();
+    }
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return w.status;
+}
+
+void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb,
+                                 Head* new_head,
+                                 std::vector<keys::IdempotencyRecord>* /*pending_idem*/) {
+  // Only the leader runs this, so head_ is stable while we read it without mu_.
+  Head head = head_;
+  const int64_t now_us = std::max(clock_->NowMicros(), head.recorded_us);
+  // State changed by earlier writers of this group, not yet in RocksDB.
+  std::unordered_map<std::string, uint64_t> versions;
+  std::unordered_map<std::string, keys::IdempotencyRecord> idempotency;
+
+  for (Writer* x : group) {
+    const AppendBatch& batch = *x->batch;
+    const Hash256 digest = ContentDigest(batch);
+
+    // Idempotency first: a retry of a committed batch must not fail its version check.
+    std::optional<keys::IdempotencyRecord> seen;
+    if (auto it = idempotency.find(batch.idempotency_key); it != idempotency.end()) {
+      seen = it->second;
+    } else {
+      std::string value;
+      auto s = db_->Get(rocksdb::ReadOptions(), idempotency_cf(), batch.idempotency_key, &value);
+      if (s.ok()) {
+        seen = keys::DecodeIdempotency(value);
+        if (!seen) {
+          x->status = Status(Code::corruption, fmt::format("idempotency record of key {} is "
+                                                           "malformed", batch.idempotency_key));
+          continue;
+        }
+      } else if (!s.IsNotFound()) {
+        x->status = FromRocks(s, "idempotency lookup");
+        continue;
+      }
+    }
+    if (seen) {
+      if (seen->content_digest != digest) {
+        x->status = Status(Code::idempotency_conflict,
+                           fmt::format("idempotency key {} was used for different content at "
+                                       "positions {}..{}",
+                                       batch.idempotency_key, seen->first_position,
+                                       seen->last_position));
+      } else {
+        x->result->first_position = seen->first_position;
+        x->result->last_position = seen->last_position;
+        x->result->duplicate = true;
+      }
+      continue;
+    }
+
+    // Expected versions against the current stream heads.
+    std::vector<std::pair<std::string_view, uint64_t>> current;
+    current.reserve(batch.expectations.size());
+    for (const auto& e : batch.expectations) {
+      uint64_t version = 0;
+      if (auto it = versions.find(e.stream_id); it != versions.end()) {
+        version = it->second;
+      } else {
+        x->status = StoredStreamVersion(e.stream_id, &version);
+        if (!x->status.ok()) break;
+      }
+      using Kind = ExpectedVersion::Kind;
+      if (e.expected.kind == Kind::exists && version == 0) {
+        x->status = Status(Code::stream_not_found,
+                           fmt::format("stream {} was expected to exist", e.stream_id));
+      } else if (e.expected.kind == Kind::no_stream && version != 0) {
+        x->status = Status(Code::version_conflict,
+                           fmt::format("stream {} was expected to be new, it is at version {}",
+                                       e.stream_id, version));
+      } else if (e.expected.kind == Kind::exact && version != e.expected.version) {
+        x->status = Status(Code::version_conflict,
+                           fmt::format("stream {} was expected at version {}, it is at version {}",
+                                       e.stream_id, e.expected.version, version));
+      }
+      if (!x->status.ok()) break;
+      current.emplace_back(e.stream_id, version);
+    }
+    if (!x->status.ok()) continue;
+
+    // Accepted: assign positions and versions, fill in the envelope, chain the hashes.
+    x->result->first_position = head.position + 1;
+    for (size_t i = 0; i < batch.events.size(); ++i) {
+      std::string_view stream = (*x->streams)[i];
+      auto cur = std::find_if(current.begin(), current.end(),
+                              [&](const auto& p) { return p.first == stream; });
+      SHEBAO_ASSERT(cur != current.end());
+      const uint64_t version = ++cur->second;
+      const uint64_t position = head.position + 1;
+
+      std::string value = batch.events[i];
+      auto* event = fb::GetMutableEvent(value.data());
+      SHEBAO_ASSERT(event->mutate_position(position));
+      SHEBAO_ASSERT(event->mutate_stream_version(version));
+      SHEBAO_ASSERT(event->mutate_recorded_us(now_us));
+      const Hash256 hash = ChainHash(head.hash, value);
+      // Assert the data right before writing it.
+      {
+        flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(value.data()),
+                                       value.size());
+        SHEBAO_ASSERT(fb::VerifyEventBuffer(verifier));
+        SHEBAO_ASSERT(fb::GetEvent(value.data())->position() == position);
+      }
+      value.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+
+      wb->Put(events_cf(), keys::EventKey(position), value);
+      std::string version_value;
+      keys::PutBigEndian64(&version_value, position);
+      wb->Put(streams_cf(), keys::StreamVersionKey(stream, version), version_value);
+      head.position = position;
+      head.hash = hash;
+      head.recorded_us = now_us;
+    }
+    for (const auto& [stream, version] : current) {
+      std::string version_value;
+      keys::PutBigEndian64(&version_value, version);
+      wb->Put(streams_cf(), keys::StreamHeadKey(stream), version_value);
+      versions[std::string(stream)] = version;
+    }
+    x->result->last_position = head.position;
+    x->result->duplicate = false;
+    keys::IdempotencyRecord record{x->result->first_position, x->result->last_position, digest};
+    wb->Put(idempotency_cf(), batch.idempotency_key, keys::EncodeIdempotency(record));
+    idempotency[batch.idempotency_key] = record;
+  }
+  if (wb->Count() > 0) {
+    wb->Put(meta_cf(), keys::kHeadKey,
+            keys::EncodeHead({head.position, head.hash, head.recorded_us}));
+  }
+  *new_head = head;
+}
+
+Status VerifyRecordImpl(uint64_t position, const Hash256& previous, std::string_view value,
+                        RecordedEvent* out) {
+  if (value.size() < kEventBytesMin + kHashBytes) {
+    return CorruptionAt(position, fmt::format("record of {} bytes is too short", value.size()));
+  }
+  const size_t n = value.size() - kHashBytes;
+  out->position = position;
+  out->bytes.assign(value.data(), n);
+  std::memcpy(out->hash.data(), value.data() + n, kHashBytes);
+  const Hash256 expected = ChainHash(previous, out->bytes);
+  if (expected != out->hash) {
+    return CorruptionAt(position, "chain hash mismatch (event bytes or predecessor changed)");
+  }
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(out->bytes.data()), n);
+  if (!fb::VerifyEventBuffer(verifier)) {
+    return CorruptionAt(position, "event bytes are not a valid Event FlatBuffer");
+  }
+  if (out->event()->position() != position) {
+    return CorruptionAt(position, fmt::format("envelope says position {}",
+                                              out->event()->position()));
+  }
+  return Status::OK();
+}
+
+Status RocksEventStore::ReadEvent(uint64_t position, RecordedEvent* out) const {
+  SHEBAO_ASSERT(position >= 1);
+  Hash256 previous = kZeroHash;
+  rocksdb::PinnableSlice value;
+  if (position > 1) {
+    auto s = db_->Get(rocksdb::ReadOptions(), events_cf(), keys::EventKey(position - 1), &value);
+    if (s.IsNotFound()) return CorruptionAt(position - 1, "event missing");
+    if (!s.ok()) return FromRocks(s, fmt::format("position {}", position - 1));
+    if (value.size() < kHashBytes) return CorruptionAt(position - 1, "record too short");
+    std::memcpy(previous.data(), value.data() + value.size() - kHashBytes, kHashBytes);
+    value.Reset();
+  }
+  auto s = db_->Get(rocksdb::ReadOptions(), events_cf(), keys::EventKey(position), &value);
+  if (s.IsNotFound()) return CorruptionAt(position, "event missing");
+  if (!s.ok()) return FromRocks(s, fmt::format("position {}", position));
+  return VerifyRecordImpl(position, previous, value.ToStringView(), out);
+}
+
+Status RocksEventStore::ReadStream(std::string_view stream_id, uint64_t from_version,
+                                   Direction direction, size_t limit,
+                                   std::vector<RecordedEvent>* out) const {
+  if (limit == 0 || limit > kReadLimitMax) {
+    return Status(Code::limit_invalid, fmt::format("limit must be 1..{}", kReadLimitMax));
+  }
+  uint64_t version = 0;
+  Status st = StreamVersion(stream_id, &version);
+  if (!st.ok()) return st;
+  if (version == 0) return Status::OK();
+  uint64_t v = from_version;
+  if (direction == Direction::forward) {
+    v = std::max<uint64_t>(v, 1);
+  } else if (v == 0 || v > version) {
+    v = version;
+  }
+  for (size_t n = 0; n < limit && v >= 1 && v <= version; ++n) {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), streams_cf(), keys::StreamVersionKey(stream_id, v),
+                      &value);
+    if (s.IsNotFound() || (s.ok() && value.size() != 8)) {
+      return Status(Code::corruption,
+                    fmt::format("stream {} version {}: index entry missing or malformed",
+                                stream_id, v));
+    }
+    if (!s.ok()) return FromRocks(s, "stream index");
+    const uint64_t position = keys::GetBigEndian64(value.data());
+    RecordedEvent event;
+    st = ReadEvent(position, &event);
+    if (!st.ok()) return st;
+    const fb::Event* e = event.event();
+    if (e->stream_id() == nullptr || e->stream_id()->string_view() != stream_id ||
+        e->stream_version() != v) {
+      return CorruptionAt(position, fmt::format("index says stream {} version {}, event differs",
+                                                stream_id, v));
+    }
+    out->push_back(std::move(event));
+    v = direction == Direction::forward ? v + 1 : v - 1;
+  }
+  return Status::OK();
+}
+
+class RocksLogCursor final : public LogCursor {
+ public:
+  RocksLogCursor(const RocksEventStore* store, uint64_t from_position, uint64_t last_position)
+      : store_(store), next_(std::max<uint64_t>(from_position, 1)), last_(last_position) {
+    if (next_ > last_) return;
+    // The predecessor's hash anchors the chain check of the first event.
+    if (next_ > 1) {
+      std::string value;
+      auto s = store_->db()->Get(rocksdb::ReadOptions(), store_->events_cf(),
+                                 keys::EventKey(next_ - 1), &value);
+      if (s.IsNotFound()) {
+        status_ = CorruptionAt(next_ - 1, "event missing");
+        return;
+      }
+      if (!s.ok() || value.size() < kHashBytes) {
+        status_ = s.ok() ? CorruptionAt(next_ - 1, "record too short") : FromRocks(s, "cursor");
+        return;
+      }
+      std::memcpy(previous_.data(), value.data() + value.size() - kHashBytes, kHashBytes);
+    }
+    upper_bound_key_ = keys::EventKey(last_ + 1);
+    upper_bound_ = rocksdb::Slice(upper_bound_key_);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_bound_;
+    ro.readahead_size = 2 * 1024 * 1024;
+    ro.fill_cache = false;
+    it_.reset(store_->db()->NewIterator(ro, store_->events_cf()));
+    it_->Seek(keys::EventKey(next_));
+    Load();
+  }
+
+  bool Valid() const override { return valid_; }
+  void Next() override {
+    SHEBAO_ASSERT(valid_);
+    it_->Next();
+    Load();
+  }
+  const RecordedEvent& event() const override {
+    SHEBAO_ASSERT(valid_);
+    return event_;
+  }
+  Status status() const override { return status_; }
+
+ private:
+  void Load() {
+    valid_ = false;
+    if (next_ > last_) return;
+    if (!it_->Valid()) {
+      status_ = it_->status().ok() ? CorruptionAt(next_, "event missing (log ends early)")
+                                   : FromRocks(it_->status(), fmt::format("position {}", next_));
+      return;
+    }
+    auto key = keys::DecodeEventKey(it_->key().ToStringView());
+    if (!key || *key != next_) {
+      status_ = CorruptionAt(next_, key ? fmt::format("event missing, next key is {}", *key)
+                                        : std::string("malformed key"));
+      return;
+    }
+    status_ = VerifyRecordImpl(next_, previous_, it_->value().ToStringView(), &event_);
+    if (!status_.ok()) return;
+    previous_ = event_.hash;
+    ++next_;
+    valid_ = true;
+  }
+
+  const RocksEventStore* store_;
+  uint64_t next_;
+  const uint64_t last_;
+  Hash256 previous_{};
+  std::string upper_bound_key_;
+  rocksdb::Slice upper_bound_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  RecordedEvent event_;
+  bool valid_ = false;
+  Status status_;
+};
+
+std::unique_ptr<LogCursor> RocksEventStore::NewCursor(uint64_t from_position) const {
+  return std::make_unique<RocksLogCursor>(this, from_position, head().position);
+}
+
+Status RocksEventStore::ReadAll(uint64_t from_position, size_t limit,
+                                std::vector<RecordedEvent>* out) const {
+  if (limit == 0 || limit > kReadLimitMax) {
+    return Status(Code::limit_invalid, fmt::format("limit must be 1..{}", kReadLimitMax));
+  }
+  if (from_position == 0) return Status(Code::invalid_argument, "from_position starts at 1");
+  const uint64_t last = std::min(head().position, from_position + limit - 1);
+  RocksLogCursor cursor(this, from_position, last);
+  for (; cursor.Valid(); cursor.Next()) out->push_back(cursor.event());
+  return cursor.status();
+}
+
+Status RocksEventStore::VerifyChain(uint64_t* events_checked) const {
+  *events_checked = 0;
+  const Head expected_head = head();
+  RocksLogCursor cursor(this, 1, expected_head.position);
+  int64_t last_recorded_us = 0;
+  for (; cursor.Valid(); cursor.Next()) {
+    const RecordedEvent& re = cursor.event();
+    const fb::Event* e = re.event();
+    if (e->recorded_us() < last_recorded_us) {
+      return CorruptionAt(re.position, "recorded_us decreases");
+    }
+    last_recorded_us = e->recorded_us();
+    if (e->stream_id() == nullptr || e->stream_version() < 1) {
+      return CorruptionAt(re.position, "envelope lacks stream id or version");
+    }
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), streams_cf(),
+                      keys::StreamVersionKey(e->stream_id()->string_view(), e->stream_version()),
+                      &value);
+    if (!s.ok() || value.size() != 8 || keys::GetBigEndian64(value.data()) != re.position) {
+      return CorruptionAt(re.position, fmt::format("stream index of {} version {} does not point "
+                                                   "here",
+                                                   e->stream_id()->string_view(),
+                                                   e->stream_version()));
+    }
+    ++*events_checked;
+  }
+  if (!cursor.status().ok()) return cursor.status();
+  if (*events_checked != expected_head.position) {
+    return CorruptionAt(*events_checked + 1, "log shorter than its head");
+  }
+  // Nothing may follow the head.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf()));
+  it->SeekToLast();
+  if (it->Valid()) {
+    auto last = keys::DecodeEventKey(it->key().ToStringView());
+    if (!last || *last != expected_head.position) {
+      return CorruptionAt(expected_head.position + 1, "events stored beyond the head");
+    }
+  }
+  return FromRocks(it->status(), "verify");
+}
+
+Status RocksEventStore::LoadHead() {
+  rocksdb::PinnableSlice value;
+  auto s = db_->Get(rocksdb::ReadOptions(), meta_cf(), keys::kFormatKey, &value);
+  if (s.IsNotFound()) {
+    auto w = db_->Put(write_options_, meta_cf(), keys::kFormatKey, keys::kFormatValue);
+    if (!w.ok()) return FromRocks(w, "write format marker");
+  } else if (!s.ok()) {
+    return FromRocks(s, "read format marker");
+  } else if (value.ToStringView() != keys::kFormatValue) {
+    return Status(Code::corruption, fmt::format("format marker is '{}', expected '{}'",
+                                                value.ToStringView(), keys::kFormatValue));
+  }
+  value.Reset();
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf()));
+  it->SeekToLast();
+  if (!it->status().ok()) return FromRocks(it->status(), "find last event");
+  std::optional<uint64_t> last;
+  if (it->Valid()) {
+    last = keys::DecodeEventKey(it->key().ToStringView());
+    if (!last) return Status(Code::corruption, "events column family holds a malformed key");
+  }
+  it.reset();
+
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf(), keys::kHeadKey, &value);
+  if (s.IsNotFound()) {
+    if (last) return CorruptionAt(*last, "events stored but no head record");
+    head_ = Head{};
+    return Status::OK();
+  }
+  if (!s.ok()) return FromRocks(s, "read head");
+  auto record = keys::DecodeHead(value.ToStringView());
+  if (!record) return Status(Code::corruption, "head record is malformed");
+  if (!last || *last != record->position) {
+    return CorruptionAt(record->position,
+                        fmt::format("head record says position {}, last stored event is {}",
+                                    record->position, last ? *last : 0));
+  }
+  RecordedEvent event;
+  Status st = ReadEvent(record->position, &event);
+  if (!st.ok()) return st;
+  if (event.hash != record->hash) return CorruptionAt(record->position, "head hash mismatch");
+  head_ = Head{record->position, record->hash, record->recorded_us};
+  return Status::OK();
+}
+
+}  // namespace
+
+Status VerifyRecord(uint64_t position, const Hash256& previous, std::string_view value,
+                    RecordedEvent* out) {
+  return VerifyRecordImpl(position, previous, value, out);
+}
+
+Status EventStore::Open(const std::string& path, const StoreOptions& options,
+                        std::unique_ptr<EventStore>* out) {
+  SHEBAO_ASSERT(out != nullptr);
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec);
+  if (!exists && !options.create_if_missing) {
+    return Status(Code::ledger_not_found, fmt::format("no ledger at {}", path));
+  }
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.max_open_files = 512;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+
+  rocksdb::ColumnFamilyOptions events_options;
+  events_options.write_buffer_size = 64 << 20;
+  events_options.compression = rocksdb::kLZ4Compression;
+  events_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::ColumnFamilyOptions index_options = events_options;
+  index_options.write_buffer_size = 32 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, index_options},
+      {std::string(keys::kEventsFamily), events_options},
+      {std::string(keys::kStreamsFamily), index_options},
+      {std::string(keys::kIdempotencyFamily), index_options},
+      {std::string(keys::kMetaFamily), index_options},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(db_options, path, families, &handles, &raw);
+  if (!s.ok()) {
+    std::string text = s.ToString();
+    if (s.IsIOError() && (text.find("lock") != std::string::npos ||
+                          text.find("LOCK") != std::string::npos)) {
+      return Status(Code::ledger_locked,
+                    fmt::format("{} is open for writing by another process ({})", path, text));
+    }
+    if (s.IsInvalidArgument() && text.find("does not exist") != std::string::npos) {
+      return Status(Code::ledger_not_found, fmt::format("no ledger at {}: {}", path, text));
+    }
+    return FromRocks(s, fmt::format("open {}", path));
+  }
+  auto store = std::make_unique<RocksEventStore>(options, std::unique_ptr<rocksdb::DB>(raw),
+                                                 std::move(handles));
+  Status st = store->LoadHead();
+  if (!st.ok()) return st;
+  *out = std::move(store);
+  return Status::OK();
+}
+
+}  // namespace shebao::ledger

@@ -1,0 +1,166 @@
+// The event store: an append-only, hash-chained log of FlatBuffer events on RocksDB.
+//
+// Contract
+// - Ownership: EventStore owns its RocksDB instance. Callers own the AppendBatch they pass in;
+//   the store copies what it keeps. RecordedEvent owns its bytes.
+// - Threads: every method is thread-safe. Concurrent Append() calls are merged into group
+//   commits (one WriteBatch and one WAL sync for many appenders), in arrival order.
+// - Errors: every method returns a Status; no exception leaves this module. A failed Append
+//   writes nothing. After a failed RocksDB write the store refuses further appends
+//   (store_failed) until it is reopened, because the in-memory head can no longer be trusted.
+// - Durability: with StoreOptions::sync (the default) an Append returns OK only after its
+//   events are in the fsynced write-ahead log.
+// - Processes: one process at a time may open a ledger; a second Open fails with ledger_locked.
+//
+// Invariants (checked on append, verified on every read)
+// - Global positions are dense from 1; each stream's versions are dense from 1.
+// - recorded_us never decreases along the log.
+// - chain_hash(p) = SHA-256(chain_hash(p - 1) || bytes(p)), chain_hash(0) = 32 zero bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/clock.h"
+#include "ledger/sha256.h"
+#include "ledger/status.h"
+#include "shebao/event_generated.h"
+
+namespace shebao::ledger {
+
+struct StoreOptions {
+  // Create the ledger if the directory holds none. If false, a missing ledger is ledger_not_found.
+  bool create_if_missing = true;
+  // fsync the write-ahead log before acknowledging an append.
+  bool sync = true;
+  // Source of recorded_us. Not owned; must outlive the store. nullptr means the system clock.
+  Clock* clock = nullptr;
+  // RocksDB block cache shared by all column families.
+  size_t block_cache_bytes = 64 * 1024 * 1024;
+};
+
+// What a batch expects of one stream before it writes.
+struct ExpectedVersion {
+  enum class Kind : uint8_t { any, no_stream, exists, exact };
+  Kind kind = Kind::any;
+  uint64_t version = 0;  // for Kind::exact; 0 is the same as no_stream
+
+  static ExpectedVersion Any() { return {Kind::any, 0}; }
+  static ExpectedVersion NoStream() { return {Kind::no_stream, 0}; }
+  static ExpectedVersion Exists() { return {Kind::exists, 0}; }
+  static ExpectedVersion Exactly(uint64_t v) { return {Kind::exact, v}; }
+};
+
+struct StreamExpectation {
+  std::string stream_id;
+  ExpectedVersion expected;
+};
+
+// One atomic append: all events are written, or none.
+struct AppendBatch {
+  // Printable ASCII, 1..kIdempotencyKeyBytesMax bytes. Every event's envelope must carry it.
+  std::string idempotency_key;
+  // Exactly one entry for each stream the events write to.
+  std::vector<StreamExpectation> expectations;
+  // Event FlatBuffers (identifier SHB1) built with the store-assigned fields present
+  // (position, stream_version, recorded_us; see EventDraft in ledger/envelope.h). The store
+  // fills those fields in. Events of one stream get consecutive versions in this order.
+  std::vector<std::string> events;
+};
+
+struct AppendResult {
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+  // True if the idempotency key was recorded before with the same content: nothing was
+  // written and the positions are the original ones.
+  bool duplicate = false;
+};
+
+struct Head {
+  uint64_t position = 0;  // 0 for an empty ledger
+  Hash256 hash{};         // chain hash of the event at position (zeros if empty)
+  int64_t recorded_us = 0;
+};
+
+// An event as stored, verified when read.
+struct RecordedEvent {
+  uint64_t position = 0;
+  Hash256 hash{};      // chain hash
+  std::string bytes;   // the Event FlatBuffer (verified)
+
+  // REQUIRES: this event came from the store (bytes verified).
+  const fb::Event* event() const { return fb::GetEvent(bytes.data()); }
+};
+
+enum class Direction : uint8_t { forward, backward };
+
+class LogCursor;
+
+class EventStore {
+ public:
+  // Opens (or creates) the ledger in directory path. On success *out owns the store.
+  // Errors: ledger_locked, ledger_not_found, corruption (the stored head does not match the
+  // log), io_error.
+  static Status Open(const std::string& path, const StoreOptions& options,
+                     std::unique_ptr<EventStore>* out);
+
+  virtual ~EventStore() = default;
+
+  // Appends a batch atomically. On OK, *result holds the positions (the original ones if
+  // result->duplicate). Errors, each writing nothing: batch_empty, batch_too_large,
+  // event_too_large, event_undecodable, envelope_invalid, stream_id_invalid,
+  // idempotency_key_invalid, expectation_missing, expectation_unused, version_conflict,
+  // stream_not_found, idempotency_conflict, io_error, store_failed.
+  virtual Status Append(const AppendBatch& batch, AppendResult* result) = 0;
+
+  // The last acknowledged event.
+  virtual Head head() const = 0;
+
+  // Current version of a stream (0 if it has no events).
+  virtual Status StreamVersion(std::string_view stream_id, uint64_t* version) const = 0;
+
+  // Reads up to limit events of a stream starting at from_version (inclusive), forward
+  // (increasing versions) or backward. Backward with from_version 0 starts at the last event.
+  // Appends to *out. Errors: stream_id_invalid, limit_invalid, corruption, io_error.
+  virtual Status ReadStream(std::string_view stream_id, uint64_t from_version, Direction direction,
+                            size_t limit, std::vector<RecordedEvent>* out) const = 0;
+
+  // Reads up to limit events of the whole log from from_position (inclusive, >= 1).
+  virtual Status ReadAll(uint64_t from_position, size_t limit,
+                         std::vector<RecordedEvent>* out) const = 0;
+
+  // A cursor over the log from from_position up to the head as of this call. The cursor
+  // must not outlive the store.
+  virtual std::unique_ptr<LogCursor> NewCursor(uint64_t from_position) const = 0;
+
+  // Walks the whole log: dense positions, hash links, decodable envelopes whose position
+  // matches their key, non-decreasing recorded time, the stream index, and that the stored head
+  // is the last event. Sets *events_checked. Errors: corruption (first failure), io_error.
+  virtual Status VerifyChain(uint64_t* events_checked) const = 0;
+};
+
+// Iterates the log in position order, verifying each event (FlatBuffer and hash link).
+// Not thread-safe; one cursor per thread.
+class LogCursor {
+ public:
+  virtual ~LogCursor() = default;
+  // False at the end or after an error; check status().
+  virtual bool Valid() const = 0;
+  // REQUIRES: Valid().
+  virtual void Next() = 0;
+  // REQUIRES: Valid(). The reference is valid until the next call to Next().
+  virtual const RecordedEvent& event() const = 0;
+  // OK at the end of the log; corruption or io_error naming the position otherwise.
+  virtual Status status() const = 0;
+};
+
+// Checks one stored record (the value of an events key) and decodes it: FlatBuffer verified
+// with identifier SHB1, envelope position equal to the key position, chain hash equal to
+// SHA-256(previous || bytes). Returns corruption naming the position otherwise.
+Status VerifyRecord(uint64_t position, const Hash256& previous, std::string_view value,
+                    RecordedEvent* out);
+
+}  // namespace shebao::ledger
