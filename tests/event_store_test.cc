@@ -1,0 +1,472 @@
+// Unit tests of the event store: each named error writes nothing; idempotency; dense positions
+// and versions; the hash chain; verifying reads; the single-writer lock; group commit.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rocksdb/db.h>
+
+#include <cstring>
+#include <functional>
+#include <thread>
+
+#include "ledger/constants.h"
+#include "ledger/keys.h"
+#include "tests/test_util.h"
+
+using namespace shebao;
+using namespace shebao::ledger;
+using shebao::testing::AmountOf;
+using shebao::testing::OneEventBatch;
+using shebao::testing::PremiumEvent;
+using shebao::testing::TempDir;
+
+namespace {
+
+std::unique_ptr<EventStore> OpenStore(const std::string& path, Clock* clock = nullptr) {
+  StoreOptions options;
+  options.clock = clock;
+  std::unique_ptr<EventStore> store;
+  Status s = EventStore::Open(path, options, &store);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return store;
+}
+
+// Appends and requires success.
+AppendResult MustAppend(EventStore& store, const AppendBatch& batch) {
+  AppendResult result;
+  Status s = store.Append(batch, &result);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return result;
+}
+
+// Checks that a rejected append left the store exactly as it was.
+void CheckRejected(EventStore& store, const AppendBatch& batch, Code expected) {
+  const Head before = store.head();
+  AppendResult result;
+  Status s = store.Append(batch, &result);
+  CHECK_MESSAGE(s.code() == expected, "got ", s.ToString());
+  const Head after = store.head();
+  CHECK(after.position == before.position);
+  CHECK(after.hash == before.hash);
+  uint64_t checked = 0;
+  Status v = store.VerifyChain(&checked);
+  CHECK_MESSAGE(v.ok(), v.ToString());
+  CHECK(checked == before.position);
+}
+
+}  // namespace
+
+TEST_CASE("append assigns dense positions and stream versions, and chains hashes") {
+  TempDir dir;
+  ManualClock clock(1'760'000'000'000'000, 10);
+  auto store = OpenStore(dir.path(), &clock);
+  CHECK(store->head().position == 0);
+
+  auto r1 = MustAppend(*store, OneEventBatch("case/a", "k1", ExpectedVersion::NoStream(), 100));
+  CHECK(r1.first_position == 1);
+  CHECK(r1.last_position == 1);
+  CHECK_FALSE(r1.duplicate);
+
+  AppendBatch two;
+  two.idempotency_key = "k2";
+  two.expectations = {{"case/a", ExpectedVersion::Exactly(1)}, {"case/b", ExpectedVersion::Any()}};
+  two.events = {PremiumEvent("case/a", "k2", 200), PremiumEvent("case/b", "k2", 300),
+                PremiumEvent("case/a", "k2", 400)};
+  auto r2 = MustAppend(*store, two);
+  CHECK(r2.first_position == 2);
+  CHECK(r2.last_position == 4);
+
+  std::vector<RecordedEvent> all;
+  REQUIRE(store->ReadAll(1, 100, &all).ok());
+  REQUIRE(all.size() == 4);
+  Hash256 previous{};
+  int64_t last_us = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const fb::Event* e = all[i].event();
+    CHECK(e->position() == i + 1);
+    CHECK(all[i].position == i + 1);
+    CHECK(all[i].hash == ChainHash(previous, all[i].bytes));
+    CHECK(e->recorded_us() >= last_us);
+    CHECK(e->schema_version() == kSchemaVersion);
+    previous = all[i].hash;
+    last_us = e->recorded_us();
+  }
+  CHECK(store->head().hash == all.back().hash);
+  CHECK(all[0].event()->stream_version() == 1);
+  CHECK(all[1].event()->stream_version() == 2);  // case/a
+  CHECK(all[2].event()->stream_version() == 1);  // case/b
+  CHECK(all[3].event()->stream_version() == 3);  // case/a
+  CHECK(AmountOf(all[3]) == 400);
+
+  uint64_t version = 0;
+  REQUIRE(store->StreamVersion("case/a", &version).ok());
+  CHECK(version == 3);
+  REQUIRE(store->StreamVersion("case/none", &version).ok());
+  CHECK(version == 0);
+}
+
+TEST_CASE("recorded time never decreases even if the clock goes back") {
+  TempDir dir;
+  ManualClock clock(2'000'000, 0);
+  auto store = OpenStore(dir.path(), &clock);
+  MustAppend(*store, OneEventBatch("s/1", "k1", ExpectedVersion::Any(), 1));
+  clock.Set(1'000'000);  // the clock steps back
+  MustAppend(*store, OneEventBatch("s/1", "k2", ExpectedVersion::Any(), 2));
+  std::vector<RecordedEvent> all;
+  REQUIRE(store->ReadAll(1, 10, &all).ok());
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].event()->recorded_us() == 2'000'000);
+  CHECK(all[1].event()->recorded_us() == 2'000'000);
+}
+
+TEST_CASE("each named append error writes nothing") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  MustAppend(*store, OneEventBatch("case/a", "seed", ExpectedVersion::NoStream(), 1));
+
+  SUBCASE("version_conflict: exact version") {
+    CheckRejected(*store, OneEventBatch("case/a", "x", ExpectedVersion::Exactly(5), 1),
+                  Code::version_conflict);
+  }
+  SUBCASE("version_conflict: stream expected to be new") {
+    CheckRejected(*store, OneEventBatch("case/a", "x", ExpectedVersion::NoStream(), 1),
+                  Code::version_conflict);
+  }
+  SUBCASE("stream_not_found: unknown stream expected to exist") {
+    CheckRejected(*store, OneEventBatch("case/zz", "x", ExpectedVersion::Exists(), 1),
+                  Code::stream_not_found);
+  }
+  SUBCASE("one conflicting stream rejects the whole multi-stream batch") {
+    AppendBatch b;
+    b.idempotency_key = "x";
+    b.expectations = {{"case/new", ExpectedVersion::NoStream()},
+                      {"case/a", ExpectedVersion::Exactly(9)}};
+    b.events = {PremiumEvent("case/new", "x", 1), PremiumEvent("case/a", "x", 2)};
+    CheckRejected(*store, b, Code::version_conflict);
+    uint64_t version = 99;
+    REQUIRE(store->StreamVersion("case/new", &version).ok());
+    CHECK(version == 0);
+  }
+  SUBCASE("batch_empty") {
+    AppendBatch b;
+    b.idempotency_key = "x";
+    CheckRejected(*store, b, Code::batch_empty);
+  }
+  SUBCASE("batch_too_large: too many events") {
+    AppendBatch b;
+    b.idempotency_key = "x";
+    b.expectations = {{"s/big", ExpectedVersion::Any()}};
+    std::string e = PremiumEvent("s/big", "x", 1);
+    b.events.assign(kBatchEventsMax + 1, e);
+    CheckRejected(*store, b, Code::batch_too_large);
+  }
+  SUBCASE("event_too_large") {
+    AppendBatch b = OneEventBatch("s/big", "x", ExpectedVersion::Any(), 1);
+    b.events[0].append(kEventBytesMax, '\0');
+    CheckRejected(*store, b, Code::event_too_large);
+  }
+  SUBCASE("event_undecodable: garbage bytes") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    b.events[0] = std::string(64, '\x7f');
+    CheckRejected(*store, b, Code::event_undecodable);
+  }
+  SUBCASE("event_undecodable: one byte flipped in the identifier") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    b.events[0][4] = 'Z';
+    CheckRejected(*store, b, Code::event_undecodable);
+  }
+  SUBCASE("envelope_invalid: event carries another idempotency key") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    b.events[0] = PremiumEvent("s/x", "other-key", 1);
+    CheckRejected(*store, b, Code::envelope_invalid);
+  }
+  SUBCASE("envelope_invalid: store-assigned fields absent") {
+    flatbuffers::FlatBufferBuilder fbb;
+    auto payload = fb::CreateApplicationWithdrawnDirect(fbb, "case/a", "moved away");
+    auto sid = fbb.CreateString("s/x");
+    auto key = fbb.CreateString("x");
+    fb::EventBuilder eb(fbb);  // no ForceDefaults: position etc. are absent
+    eb.add_schema_version(kSchemaVersion);
+    eb.add_stream_id(sid);
+    eb.add_idempotency_key(key);
+    eb.add_payload_type(fb::Payload::ApplicationWithdrawn);
+    eb.add_payload(payload.Union());
+    fb::FinishEventBuffer(fbb, eb.Finish());
+    AppendBatch b;
+    b.idempotency_key = "x";
+    b.expectations = {{"s/x", ExpectedVersion::Any()}};
+    b.events = {std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize())};
+    CheckRejected(*store, b, Code::envelope_invalid);
+  }
+  SUBCASE("stream_id_invalid: control character") {
+    CheckRejected(*store, OneEventBatch("case\t1", "x", ExpectedVersion::Any(), 1),
+                  Code::stream_id_invalid);
+  }
+  SUBCASE("stream_id_invalid: too long") {
+    std::string id(kStreamIdBytesMax + 1, 's');
+    CheckRejected(*store, OneEventBatch(id, "x", ExpectedVersion::Any(), 1),
+                  Code::stream_id_invalid);
+  }
+  SUBCASE("idempotency_key_invalid: empty") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    b.idempotency_key.clear();
+    CheckRejected(*store, b, Code::idempotency_key_invalid);
+  }
+  SUBCASE("expectation_missing") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    b.expectations.clear();
+    CheckRejected(*store, b, Code::expectation_missing);
+  }
+  SUBCASE("expectation_unused") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    b.expectations.push_back({"s/other", ExpectedVersion::Any()});
+    CheckRejected(*store, b, Code::expectation_unused);
+  }
+  SUBCASE("idempotency_conflict: same key, different content") {
+    CheckRejected(*store, OneEventBatch("case/a", "seed", ExpectedVersion::Any(), 2),
+                  Code::idempotency_conflict);
+  }
+}
+
+TEST_CASE("a repeated batch returns the original positions and writes nothing") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  auto batch = OneEventBatch("case/a", "k1", ExpectedVersion::NoStream(), 100);
+  auto first = MustAppend(*store, batch);
+  MustAppend(*store, OneEventBatch("case/b", "k2", ExpectedVersion::NoStream(), 200));
+  const Head before = store->head();
+  // The retry's expected version is stale now; idempotency is checked first.
+  auto again = MustAppend(*store, batch);
+  CHECK(again.duplicate);
+  CHECK(again.first_position == first.first_position);
+  CHECK(again.last_position == first.last_position);
+  CHECK(store->head().position == before.position);
+  CHECK(store->head().hash == before.hash);
+
+  // Survives a reopen.
+  store.reset();
+  store = OpenStore(dir.path());
+  auto third = MustAppend(*store, batch);
+  CHECK(third.duplicate);
+  CHECK(third.first_position == 1);
+  CHECK(store->head().position == 2);
+}
+
+TEST_CASE("stream reads go forward and backward from a version with a limit") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  for (int i = 1; i <= 10; ++i) {
+    MustAppend(*store, OneEventBatch("case/a", "a" + std::to_string(i),
+                                     ExpectedVersion::Exactly(static_cast<uint64_t>(i - 1)), i));
+    MustAppend(*store, OneEventBatch("case/b", "b" + std::to_string(i), ExpectedVersion::Any(),
+                                     100 + i));
+  }
+  std::vector<RecordedEvent> v;
+  REQUIRE(store->ReadStream("case/a", 3, Direction::forward, 4, &v).ok());
+  REQUIRE(v.size() == 4);
+  for (size_t i = 0; i < 4; ++i) {
+    CHECK(v[i].event()->stream_version() == 3 + i);
+    CHECK(AmountOf(v[i]) == static_cast<int64_t>(3 + i));
+  }
+  v.clear();
+  REQUIRE(store->ReadStream("case/a", 0, Direction::backward, 3, &v).ok());
+  REQUIRE(v.size() == 3);
+  CHECK(v[0].event()->stream_version() == 10);
+  CHECK(v[2].event()->stream_version() == 8);
+  v.clear();
+  REQUIRE(store->ReadStream("case/a", 2, Direction::backward, 100, &v).ok());
+  REQUIRE(v.size() == 2);
+  CHECK(v[1].event()->stream_version() == 1);
+  v.clear();
+  REQUIRE(store->ReadStream("case/a", 11, Direction::forward, 5, &v).ok());
+  CHECK(v.empty());
+  REQUIRE(store->ReadStream("case/none", 1, Direction::forward, 5, &v).ok());
+  CHECK(v.empty());
+  CHECK(store->ReadStream("case/a", 1, Direction::forward, 0, &v).code() == Code::limit_invalid);
+
+  v.clear();
+  REQUIRE(store->ReadAll(7, 5, &v).ok());
+  REQUIRE(v.size() == 5);
+  CHECK(v.front().position == 7);
+  CHECK(v.back().position == 11);
+  v.clear();
+  REQUIRE(store->ReadAll(19, 100, &v).ok());
+  CHECK(v.size() == 2);
+
+  auto cursor = store->NewCursor(15);
+  uint64_t expected = 15;
+  for (; cursor->Valid(); cursor->Next()) CHECK(cursor->event().position == expected++);
+  CHECK(cursor->status().ok());
+  CHECK(expected == 21);
+}
+
+namespace {
+
+// Edits the stored record of one event behind the store's back (as an attacker with database
+// access would), then reopens nothing: the caller opens the store again to read.
+void TamperEventValue(const std::string& path, uint64_t position,
+                      const std::function<void(std::string*, const Hash256&)>& edit) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &db).ok());
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == keys::kEventsFamily) events = handles[i];
+  }
+  REQUIRE(events != nullptr);
+  Hash256 previous{};
+  std::string value;
+  if (position > 1) {
+    REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position - 1), &value).ok());
+    std::memcpy(previous.data(), value.data() + value.size() - kHashBytes, kHashBytes);
+  }
+  REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position), &value).ok());
+  edit(&value, previous);
+  if (value.empty()) {
+    REQUIRE(db->Delete(rocksdb::WriteOptions(), events, keys::EventKey(position)).ok());
+  } else {
+    REQUIRE(db->Put(rocksdb::WriteOptions(), events, keys::EventKey(position), value).ok());
+  }
+  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  delete db;
+}
+
+}  // namespace
+
+TEST_CASE("reads verify the FlatBuffer and the hash link and name the corrupt position") {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    for (int i = 1; i <= 6; ++i) {
+      MustAppend(*store, OneEventBatch("case/a", "k" + std::to_string(i), ExpectedVersion::Any(),
+                                       i));
+    }
+  }
+  SUBCASE("a flipped byte in an event's bytes") {
+    TamperEventValue(dir.path(), 4,
+                     [](std::string* v, const Hash256&) { (*v)[v->size() / 2] ^= 0x01; });
+  }
+  SUBCASE("an amount re-encoded with its own hash recomputed (breaks the next link)") {
+    TamperEventValue(dir.path(), 3, [](std::string* v, const Hash256& previous) {
+      std::string bytes = v->substr(0, v->size() - kHashBytes);
+      auto* e = fb::GetMutableEvent(bytes.data());
+      auto* p = static_cast<fb::PremiumCollected*>(e->mutable_payload());
+      REQUIRE(p->mutate_amount_fen(999'999));
+      const Hash256 h = ChainHash(previous, bytes);
+      *v = bytes + std::string(reinterpret_cast<const char*>(h.data()), h.size());
+    });
+  }
+  auto store = OpenStore(dir.path());
+  std::vector<RecordedEvent> v;
+  Status s = store->ReadAll(1, 100, &v);
+  CHECK(s.code() == Code::corruption);
+  CHECK_MESSAGE(s.message().find("position ") != std::string::npos, s.ToString());
+  uint64_t checked = 0;
+  s = store->VerifyChain(&checked);
+  CHECK(s.code() == Code::corruption);
+  CHECK(checked < 6);
+  v.clear();
+  CHECK(store->ReadStream("case/a", 1, Direction::forward, 10, &v).code() == Code::corruption);
+}
+
+TEST_CASE("a deleted event is corruption, not a shorter log") {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    for (int i = 1; i <= 5; ++i) {
+      MustAppend(*store, OneEventBatch("case/a", "k" + std::to_string(i), ExpectedVersion::Any(),
+                                       i));
+    }
+  }
+  SUBCASE("in the middle") {
+    TamperEventValue(dir.path(), 3, [](std::string* v, const Hash256&) { v->clear(); });
+    auto store = OpenStore(dir.path());
+    uint64_t checked = 0;
+    Status s = store->VerifyChain(&checked);
+    CHECK(s.code() == Code::corruption);
+    CHECK_MESSAGE(s.message().find("position 3") != std::string::npos, s.ToString());
+  }
+  SUBCASE("the last one: the head no longer matches, open refuses") {
+    TamperEventValue(dir.path(), 5, [](std::string* v, const Hash256&) { v->clear(); });
+    std::unique_ptr<EventStore> store;
+    Status s = EventStore::Open(dir.path(), StoreOptions(), &store);
+    CHECK(s.code() == Code::corruption);
+  }
+}
+
+TEST_CASE("a second process cannot open a ledger held for writing") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  MustAppend(*store, OneEventBatch("case/a", "k1", ExpectedVersion::Any(), 1));
+  // fork+_exit only: the child calls Open (no threads of ours run in it before that).
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::unique_ptr<EventStore> other;
+    Status s = EventStore::Open(dir.path(), StoreOptions(), &other);
+    _exit(s.code() == Code::ledger_locked ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // In this process too.
+  std::unique_ptr<EventStore> again;
+  CHECK(EventStore::Open(dir.path(), StoreOptions(), &again).code() == Code::ledger_locked);
+}
+
+TEST_CASE("opening a missing ledger without create_if_missing is ledger_not_found") {
+  TempDir dir;
+  StoreOptions options;
+  options.create_if_missing = false;
+  std::unique_ptr<EventStore> store;
+  CHECK(EventStore::Open(dir.sub("nothing-here"), options, &store).code() ==
+        Code::ledger_not_found);
+}
+
+TEST_CASE("concurrent appenders: every event lands once, streams stay dense") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string stream = "s/" + std::to_string(t);
+        std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
+        AppendResult r;
+        Status s = store->Append(
+            OneEventBatch(stream, key, ExpectedVersion::Exactly(static_cast<uint64_t>(i)), i), &r);
+        if (!s.ok()) failures++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  CHECK(store->head().position == kThreads * kPerThread);
+  uint64_t checked = 0;
+  Status s = store->VerifyChain(&checked);
+  CHECK_MESSAGE(s.ok(), s.ToString());
+  CHECK(checked == kThreads * kPerThread);
+  for (int t = 0; t < kThreads; ++t) {
+    std::vector<RecordedEvent> v;
+    REQUIRE(store->ReadStream("s/" + std::to_string(t), 1, Direction::forward, 1000, &v).ok());
+    REQUIRE(v.size() == kPerThread);
+    for (int i = 0; i < kPerThread; ++i) CHECK(AmountOf(v[i]) == i);
+  }
+}
+
+TEST_CASE("status codes have stable names") {
+  CHECK(CodeName(Code::version_conflict) == "version_conflict");
+  CHECK(CodeName(Code::idempotency_conflict) == "idempotency_conflict");
+  CHECK(Status(Code::corruption, "position 3: x").ToString() == "corruption: position 3: x");
+  CHECK(Status::OK().ToString() == "ok");
+}
