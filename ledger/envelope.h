@@ -11,6 +11,7 @@
 
 namespace shebao::ledger {
 
+// The views must stay valid until FinishEvent returns.
 struct EnvelopeFields {
   std::string_view stream_id;
   int32_t effective_day = 0;      // days since 1970-01-01, Beijing calendar date

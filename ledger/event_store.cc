@@ -134,8 +134,13 @@ Status ValidateBatchShape(const AppendBatch& batch, std::vector<std::string_view
 Hash256 ContentDigest(const AppendBatch& batch) {
   Sha256 hasher;
   for (const auto& bytes : batch.events) {
+    uint8_t size_le[8];
     uint64_t size = bytes.size();
-    hasher.Update(&size, sizeof size);
+    for (auto& b : size_le) {
+      b = static_cast<uint8_t>(size & 0xff);
+      size >>= 8;
+    }
+    hasher.Update(size_le, sizeof size_le);
     hasher.Update(bytes);
   }
   return hasher.Finish();
