@@ -22,6 +22,10 @@ inline constexpr size_t kBatchBytesMax = 4 * 1024 * 1024;
 inline constexpr size_t kBatchStreamsMax = 4096;
 // Stream ids are printable ASCII (0x21..0x7e), e.g. "case/2026/110105201503010010".
 inline constexpr size_t kStreamIdBytesMax = 128;
+// Unique claims per batch (e.g. a bank reference within a coverage year), each printable
+// ASCII of at most kClaimBytesMax bytes.
+inline constexpr size_t kBatchClaimsMax = 16;
+inline constexpr size_t kClaimBytesMax = 160;
 // Idempotency keys are printable ASCII (0x21..0x7e).
 inline constexpr size_t kIdempotencyKeyBytesMax = 128;
 // Bytes of appends merged into one group commit (one WriteBatch, one WAL sync).

@@ -108,6 +108,20 @@ Status ValidateBatchShape(const AppendBatch& batch, std::vector<std::string_view
     return Status(Code::batch_too_large,
                   fmt::format("{} bytes of events, at most {}", total_bytes, kBatchBytesMax));
   }
+  if (batch.claims.size() > kBatchClaimsMax) {
+    return Status(Code::batch_too_large, fmt::format("{} claims, at most {}", batch.claims.size(),
+                                                     kBatchClaimsMax));
+  }
+  std::unordered_set<std::string_view> claims;
+  for (const auto& c : batch.claims) {
+    if (c.empty() || c.size() > kClaimBytesMax || !PrintableAscii(c)) {
+      return Status(Code::claim_invalid,
+                    fmt::format("claim must be 1..{} printable ASCII bytes", kClaimBytesMax));
+    }
+    if (!claims.insert(c).second) {
+      return Status(Code::claim_invalid, fmt::format("claim {} is repeated", c));
+    }
+  }
   std::unordered_set<std::string_view> expected;
   for (const auto& e : batch.expectations) {
     if (!expected.insert(e.stream_id).second) {
@@ -143,6 +157,13 @@ Hash256 ContentDigest(const AppendBatch& batch) {
     hasher.Update(size_le, sizeof size_le);
     hasher.Update(bytes);
   }
+  // Claims are content too: a retry must claim the same keys. A 0xff byte (never in printable
+  // ASCII) separates them from the events.
+  const uint8_t separator = 0xff;
+  for (const auto& claim : batch.claims) {
+    hasher.Update(&separator, 1);
+    hasher.Update(claim);
+  }
   return hasher.Finish();
 }
 
@@ -156,7 +177,7 @@ class RocksEventStore final : public EventStore {
         clock_(options.clock != nullptr ? options.clock : SystemClock::Default()),
         db_(std::move(db)),
         handles_(std::move(handles)) {
-    SHEBAO_ASSERT(handles_.size() == 5);
+    SHEBAO_ASSERT(handles_.size() == 6);
     write_options_.sync = options.sync;
   }
 
@@ -175,6 +196,7 @@ class RocksEventStore final : public EventStore {
     return head_;
   }
   Status StreamVersion(std::string_view stream_id, uint64_t* version) const override;
+  Status ClaimHolder(std::string_view claim, uint64_t* position) const override;
   Status ReadStream(std::string_view stream_id, uint64_t from_version, Direction direction,
                     size_t limit, std::vector<RecordedEvent>* out) const override;
   Status ReadAll(uint64_t from_position, size_t limit,
@@ -186,7 +208,8 @@ class RocksEventStore final : public EventStore {
   rocksdb::ColumnFamilyHandle* events_cf() const { return handles_[1]; }
   rocksdb::ColumnFamilyHandle* streams_cf() const { return handles_[2]; }
   rocksdb::ColumnFamilyHandle* idempotency_cf() const { return handles_[3]; }
-  rocksdb::ColumnFamilyHandle* meta_cf() const { return handles_[4]; }
+  rocksdb::ColumnFamilyHandle* claims_cf() const { return handles_[4]; }
+  rocksdb::ColumnFamilyHandle* meta_cf() const { return handles_[5]; }
 
   // Reads and verifies the event at position; previous is its predecessor's chain hash, read
   // from the store if null.
@@ -232,6 +255,18 @@ Status RocksEventStore::StoredStreamVersion(std::string_view stream_id, uint64_t
                                                 value.size()));
   }
   *version = keys::GetBigEndian64(value.data());
+  return Status::OK();
+}
+
+Status RocksEventStore::ClaimHolder(std::string_view claim, uint64_t* position) const {
+  *position = 0;
+  rocksdb::PinnableSlice value;
+  auto s = db_->Get(rocksdb::ReadOptions(), claims_cf(), rocksdb::Slice(claim.data(), claim.size()),
+                    &value);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return FromRocks(s, fmt::format("claim {}", claim));
+  if (value.size() != 8) return Status(Code::corruption, fmt::format("claim {}: malformed", claim));
+  *position = keys::GetBigEndian64(value.data());
   return Status::OK();
 }
 
@@ -318,6 +353,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
   // State changed by earlier writers of this group, not yet in RocksDB.
   std::unordered_map<std::string, uint64_t> versions;
   std::unordered_map<std::string, keys::IdempotencyRecord> idempotency;
+  std::unordered_map<std::string, uint64_t> claims;
 
   for (Writer* x : group) {
     const AppendBatch& batch = *x->batch;
@@ -386,6 +422,24 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     }
     if (!x->status.ok()) continue;
 
+    // Unique claims.
+    for (const auto& claim : batch.claims) {
+      uint64_t holder = 0;
+      if (auto it = claims.find(claim); it != claims.end()) {
+        holder = it->second;
+      } else {
+        x->status = ClaimHolder(claim, &holder);
+        if (!x->status.ok()) break;
+      }
+      if (holder != 0) {
+        x->status = Status(Code::claim_taken,
+                           fmt::format("claim {} is held by the batch at position {}", claim,
+                                       holder));
+        break;
+      }
+    }
+    if (!x->status.ok()) continue;
+
     // Accepted: assign positions and versions, fill in the envelope, chain the hashes.
     x->result->first_position = head.position + 1;
     for (size_t i = 0; i < batch.events.size(); ++i) {
@@ -427,6 +481,12 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     }
     x->result->last_position = head.position;
     x->result->duplicate = false;
+    for (const auto& claim : batch.claims) {
+      std::string holder;
+      keys::PutBigEndian64(&holder, x->result->first_position);
+      wb->Put(claims_cf(), claim, holder);
+      claims[claim] = x->result->first_position;
+    }
     keys::IdempotencyRecord record{x->result->first_position, x->result->last_position, digest};
     wb->Put(idempotency_cf(), batch.idempotency_key, keys::EncodeIdempotency(record));
     idempotency[batch.idempotency_key] = record;
@@ -745,6 +805,7 @@ Status EventStore::Open(const std::string& path, const StoreOptions& options,
       {std::string(keys::kEventsFamily), events_options},
       {std::string(keys::kStreamsFamily), index_options},
       {std::string(keys::kIdempotencyFamily), index_options},
+      {std::string(keys::kClaimsFamily), index_options},
       {std::string(keys::kMetaFamily), index_options},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -69,6 +69,11 @@ struct AppendBatch {
   // (position, stream_version, recorded_us; see EventDraft in ledger/envelope.h). The store
   // fills those fields in. Events of one stream get consecutive versions in this order.
   std::vector<std::string> events;
+  // Unique claims: keys no earlier batch may hold (a unique constraint, e.g.
+  // "bank_ref/2026/ICBC-000731"). The batch fails with claim_taken if any is held. At most
+  // kBatchClaimsMax, each 1..kClaimBytesMax printable ASCII bytes, no repeats. Claims are
+  // part of the batch's content for idempotency.
+  std::vector<std::string> claims;
 };
 
 struct AppendResult {
@@ -113,11 +118,14 @@ class EventStore {
   // result->duplicate). Errors, each writing nothing: batch_empty, batch_too_large,
   // event_too_large, event_undecodable, envelope_invalid, stream_id_invalid,
   // idempotency_key_invalid, expectation_missing, expectation_unused, version_conflict,
-  // stream_not_found, idempotency_conflict, io_error, store_failed.
+  // stream_not_found, idempotency_conflict, claim_invalid, claim_taken, io_error, store_failed.
   virtual Status Append(const AppendBatch& batch, AppendResult* result) = 0;
 
   // The last acknowledged event.
   virtual Head head() const = 0;
+
+  // The position of the batch holding a unique claim; 0 if nobody holds it.
+  virtual Status ClaimHolder(std::string_view claim, uint64_t* position) const = 0;
 
   // Current version of a stream (0 if it has no events).
   virtual Status StreamVersion(std::string_view stream_id, uint64_t* version) const = 0;

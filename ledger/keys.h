@@ -7,6 +7,7 @@
 //                          key = u8(len) || stream_id || be64(version) -> be64(position)
 // Column family "idempotency": key = idempotency key bytes
 //                          value = be64(first position) || be64(last position) || sha256(content)
+// Column family "claims": key = claim bytes -> be64(first position of the claiming batch)
 // Column family "meta":    key = "head"   value = be64(position) || chain hash || be64(recorded_us)
 //                          key = "format" value = "shebao-ledger/1"
 #pragma once
@@ -23,6 +24,7 @@ namespace shebao::ledger::keys {
 inline constexpr std::string_view kEventsFamily = "events";
 inline constexpr std::string_view kStreamsFamily = "streams";
 inline constexpr std::string_view kIdempotencyFamily = "idempotency";
+inline constexpr std::string_view kClaimsFamily = "claims";
 inline constexpr std::string_view kMetaFamily = "meta";
 inline constexpr std::string_view kHeadKey = "head";
 inline constexpr std::string_view kFormatKey = "format";

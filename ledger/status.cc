@@ -19,6 +19,8 @@ std::string_view CodeName(Code code) {
     case Code::version_conflict: return "version_conflict";
     case Code::stream_not_found: return "stream_not_found";
     case Code::idempotency_conflict: return "idempotency_conflict";
+    case Code::claim_invalid: return "claim_invalid";
+    case Code::claim_taken: return "claim_taken";
     case Code::limit_invalid: return "limit_invalid";
     case Code::corruption: return "corruption";
     case Code::io_error: return "io_error";

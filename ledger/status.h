@@ -27,6 +27,8 @@ enum class Code : uint8_t {
   version_conflict,         // the stream is not at the expected version
   stream_not_found,         // the batch expected the stream to exist
   idempotency_conflict,     // the key was recorded before with different content
+  claim_invalid,            // a unique claim is empty, too long, repeated or not printable ASCII
+  claim_taken,              // a unique claim is already held by an earlier batch
   // Reads.
   limit_invalid,
   // Storage and integrity.

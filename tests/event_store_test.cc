@@ -224,6 +224,16 @@ TEST_CASE("each named append error writes nothing") {
     b.expectations.push_back({"s/other", ExpectedVersion::Any()});
     CheckRejected(*store, b, Code::expectation_unused);
   }
+  SUBCASE("claim_invalid: repeated claim") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    b.claims = {"bank_ref/2026/A1", "bank_ref/2026/A1"};
+    CheckRejected(*store, b, Code::claim_invalid);
+  }
+  SUBCASE("claim_invalid: space inside") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    b.claims = {"bank ref"};
+    CheckRejected(*store, b, Code::claim_invalid);
+  }
   SUBCASE("idempotency_conflict: same key, different content") {
     CheckRejected(*store, OneEventBatch("case/a", "seed", ExpectedVersion::Any(), 2),
                   Code::idempotency_conflict);
@@ -469,4 +479,55 @@ TEST_CASE("status codes have stable names") {
   CHECK(CodeName(Code::idempotency_conflict) == "idempotency_conflict");
   CHECK(Status(Code::corruption, "position 3: x").ToString() == "corruption: position 3: x");
   CHECK(Status::OK().ToString() == "ok");
+}
+
+TEST_CASE("unique claims: a held claim refuses the batch, a retry is still idempotent") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  AppendBatch first = OneEventBatch("case/a", "k1", ExpectedVersion::Any(), 40'000);
+  first.claims = {"bank_ref/2026/ICBC-000731"};
+  auto r1 = MustAppend(*store, first);
+  uint64_t holder = 0;
+  REQUIRE(store->ClaimHolder("bank_ref/2026/ICBC-000731", &holder).ok());
+  CHECK(holder == r1.first_position);
+  REQUIRE(store->ClaimHolder("bank_ref/2026/other", &holder).ok());
+  CHECK(holder == 0);
+
+  AppendBatch second = OneEventBatch("case/b", "k2", ExpectedVersion::Any(), 40'000);
+  second.claims = {"bank_ref/2025/ICBC-000731", "bank_ref/2026/ICBC-000731"};
+  CheckRejected(*store, second, Code::claim_taken);
+  // The claim of the rejected batch that was free is still free.
+  REQUIRE(store->ClaimHolder("bank_ref/2025/ICBC-000731", &holder).ok());
+  CHECK(holder == 0);
+
+  // Retrying the claiming batch is a duplicate, not claim_taken.
+  auto again = MustAppend(*store, first);
+  CHECK(again.duplicate);
+  // The same key with other claims is different content.
+  AppendBatch changed = first;
+  changed.claims = {"bank_ref/2026/ICBC-999999"};
+  CheckRejected(*store, changed, Code::idempotency_conflict);
+}
+
+TEST_CASE("unique claims: of concurrent batches claiming one key exactly one wins") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  constexpr int kThreads = 8;
+  std::atomic<int> won{0}, taken{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      AppendBatch b = OneEventBatch("case/" + std::to_string(t), "k" + std::to_string(t),
+                                    ExpectedVersion::Any(), t);
+      b.claims = {"bank_ref/2026/SAME"};
+      AppendResult r;
+      Status s = store->Append(b, &r);
+      if (s.ok()) won++;
+      if (s.code() == Code::claim_taken) taken++;
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(won == 1);
+  CHECK(taken == kThreads - 1);
+  CHECK(store->head().position == 1);
 }
