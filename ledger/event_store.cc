@@ -197,6 +197,8 @@ class RocksEventStore final : public EventStore {
   }
   Status StreamVersion(std::string_view stream_id, uint64_t* version) const override;
   Status ClaimHolder(std::string_view claim, uint64_t* position) const override;
+  Status LookupIdempotency(std::string_view key, bool* found,
+                           IdempotencyInfo* info) const override;
   Status ReadStream(std::string_view stream_id, uint64_t from_version, Direction direction,
                     size_t limit, std::vector<RecordedEvent>* out) const override;
   Status ReadAll(uint64_t from_position, size_t limit,
@@ -255,6 +257,23 @@ Status RocksEventStore::StoredStreamVersion(std::string_view stream_id, uint64_t
                                                 value.size()));
   }
   *version = keys::GetBigEndian64(value.data());
+  return Status::OK();
+}
+
+Status RocksEventStore::LookupIdempotency(std::string_view key, bool* found,
+                                          IdempotencyInfo* info) const {
+  *found = false;
+  rocksdb::PinnableSlice value;
+  auto s = db_->Get(rocksdb::ReadOptions(), idempotency_cf(), rocksdb::Slice(key.data(), key.size()),
+                    &value);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return FromRocks(s, "idempotency lookup");
+  auto record = keys::DecodeIdempotency(value.ToStringView());
+  if (!record) return Status(Code::corruption, fmt::format("idempotency record of {} is malformed", key));
+  *found = true;
+  info->first_position = record->first_position;
+  info->last_position = record->last_position;
+  info->content_digest = record->content_digest;
   return Status::OK();
 }
 
@@ -357,7 +376,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
 
   for (Writer* x : group) {
     const AppendBatch& batch = *x->batch;
-    const Hash256 digest = ContentDigest(batch);
+    const Hash256 digest = batch.content_digest ? *batch.content_digest : ContentDigest(batch);
 
     // Idempotency first: a retry of a committed batch must not fail its version check.
     std::optional<keys::IdempotencyRecord> seen;

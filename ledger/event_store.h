@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,17 @@ struct AppendBatch {
   // kBatchClaimsMax, each 1..kClaimBytesMax printable ASCII bytes, no repeats. Claims are
   // part of the batch's content for idempotency.
   std::vector<std::string> claims;
+  // What "the same content" means for idempotency. Unset: SHA-256 over the events and claims.
+  // A caller whose events depend on state (a command) sets a digest of its own input, so that
+  // a retry is recognised even when the events it would build now differ.
+  std::optional<Hash256> content_digest;
+};
+
+// What the idempotency index holds for one key.
+struct IdempotencyInfo {
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+  Hash256 content_digest{};
 };
 
 struct AppendResult {
@@ -123,6 +135,10 @@ class EventStore {
 
   // The last acknowledged event.
   virtual Head head() const = 0;
+
+  // Sets *found and, if found, *info for an idempotency key.
+  virtual Status LookupIdempotency(std::string_view key, bool* found,
+                                   IdempotencyInfo* info) const = 0;
 
   // The position of the batch holding a unique claim; 0 if nobody holds it.
   virtual Status ClaimHolder(std::string_view claim, uint64_t* position) const = 0;

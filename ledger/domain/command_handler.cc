@@ -1,0 +1,726 @@
+#include "ledger/domain/command_handler.h"
+
+#include <fmt/format.h>
+
+#include "ledger/check.h"
+#include "ledger/domain/case_rules.h"
+#include "ledger/domain/case_state.h"
+#include "ledger/domain/employer.h"
+#include "ledger/domain/ids.h"
+#include "ledger/domain/waiting_period.h"
+#include "ledger/envelope.h"
+
+namespace shebao::domain {
+namespace {
+
+using ledger::Code;
+using ledger::Status;
+
+// Events not yet appended are folded at this position (their real one is assigned on append).
+constexpr uint64_t kPendingPosition = UINT64_MAX;
+// How far back a child's earlier coverage years are looked up for lapses.
+constexpr int kPriorYearsMax = 18;
+constexpr size_t kReferenceBytesMax = 64;
+
+bool PrintableAscii(std::string_view s) {
+  for (char c : s) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// The events one command appends, all on one stream.
+struct Plan {
+  std::string stream;
+  uint64_t expected_version = 0;
+  std::vector<std::string> events;
+  std::vector<std::string> claims;
+};
+
+// Reads every event of a stream and folds it with apply.
+template <typename State, typename Apply>
+Status LoadStream(const ledger::EventStore& store, const std::string& stream, State* state,
+                  Apply apply) {
+  uint64_t from = 1;
+  while (true) {
+    std::vector<ledger::RecordedEvent> events;
+    Status s = store.ReadStream(stream, from, ledger::Direction::forward, 1024, &events);
+    if (!s.ok()) return s;
+    for (const auto& re : events) apply(state, *re.event(), re.position);
+    if (events.size() < 1024) return Status::OK();
+    from += events.size();
+  }
+}
+
+// Builds the envelope of each event of one command.
+class EventMaker {
+ public:
+  EventMaker(const Command& command, std::string stream, uint64_t base_version)
+      : command_(command), stream_(std::move(stream)), version_(base_version),
+        causation_(fmt::format("cmd:{}", SpecOf(command.kind).name)) {}
+
+  flatbuffers::FlatBufferBuilder& fbb() { return fbb_; }
+
+  // An event by the command's actor.
+  std::string Make(fb::Payload type, flatbuffers::Offset<void> payload) {
+    return Finish(type, payload, command_.actor.role, command_.actor.org, command_.actor.id,
+                  command_.channel);
+  }
+  // An entry the agency's system records with the command (subsidy, coverage status).
+  std::string MakeByAgencySystem(fb::Payload type, flatbuffers::Offset<void> payload,
+                                 std::string_view agency) {
+    return Finish(type, payload, fb::Role::agency, agency, "system", fb::Channel::system);
+  }
+
+ private:
+  std::string Finish(fb::Payload type, flatbuffers::Offset<void> payload, fb::Role role,
+                     std::string_view org, std::string_view person, fb::Channel channel) {
+    ledger::EnvelopeFields env;
+    env.stream_id = stream_;
+    env.effective_day = command_.day;
+    env.effective_second = command_.second;
+    env.role = role;
+    env.org_id = org;
+    env.person_id = person;
+    env.channel = channel;
+    env.idempotency_key = command_.idempotency_key;
+    env.correlation_id = stream_;
+    env.causation_id = causation_;
+    std::string bytes = ledger::FinishEvent(fbb_, env, type, payload);
+    // The version the store will assign, so the event can be folded before it is appended.
+    SHEBAO_ASSERT(fb::GetMutableEvent(bytes.data())->mutate_stream_version(++version_));
+    return bytes;
+  }
+
+  const Command& command_;
+  const std::string stream_;
+  uint64_t version_;
+  const std::string causation_;
+  flatbuffers::FlatBufferBuilder fbb_{1024};
+};
+
+class Planner {
+ public:
+  Planner(const ledger::EventStore& store, const PremiumTable& premiums,
+          const WorkingDayCalendar& calendar)
+      : store_(store), premiums_(premiums), calendar_(calendar) {
+    ctx_.premiums = &premiums_;
+    ctx_.calendar = &calendar_;
+    ctx_.pilot_uscc_accepted = [this](std::string_view uscc) {
+      OrgState org;
+      Status s = LoadStream(store_, OrgStreamId(uscc), &org, ApplyOrgEvent);
+      if (!s.ok()) {
+        load_status_ = s;
+        return false;
+      }
+      return org.pilot_uscc_accepted;
+    };
+  }
+
+  // Plans the command. A non-OK Status is a ledger failure; *rejection a refusal.
+  Status PlanCommand(const Command& c, Plan* plan, Rejection* rejection) {
+    *rejection = PlanImpl(c, plan);
+    return load_status_;
+  }
+
+ private:
+  Rejection PlanImpl(const Command& c, Plan* plan) {
+    switch (c.kind) {
+      case CommandKind::register_employee:
+      case CommandKind::deregister_employee:
+      case CommandKind::declare_contribution:
+      case CommandKind::pay_contribution:
+        return PlanEmployment(c, plan);
+      case CommandKind::record_override:
+        if (c.str("kind") == "pilot_uscc_checksum") return PlanOrgOverride(c, plan);
+        return PlanCase(c, plan);
+      default:
+        return PlanCase(c, plan);
+    }
+  }
+
+  Rejection LoadCase(const Command& c, std::string* stream, CaseState* state) {
+    if (!c.has("child_id") || !c.has("coverage_year")) {
+      return Reject(Rule::field_missing, c.has("child_id") ? "coverage_year" : "child_id",
+                    "which case: child_id and coverage_year");
+    }
+    const std::string& child = c.str("child_id");
+    if (Rule r = CheckCitizenId(child); r != Rule::ok) {
+      return Reject(r, "child_id", "the child's citizen ID is not valid (GB 11643-1999)");
+    }
+    const int64_t year = c.num("coverage_year");
+    if (year < kYearMin || year > kYearMax) {
+      return Reject(Rule::coverage_year_out_of_range, "coverage_year", "not a plausible year");
+    }
+    *stream = CaseStreamId(static_cast<int>(year), child);
+    Status s = LoadStream(store_, *stream, state, ApplyCaseEvent);
+    if (!s.ok()) load_status_ = s;
+    state->stream_id = *stream;
+    return Rejection::None();
+  }
+
+  // Checks each planned event against the state folded so far.
+  Rejection CheckCase(CaseState state, const std::vector<std::string>& events) {
+    for (const auto& bytes : events) {
+      const fb::Event* e = fb::GetEvent(bytes.data());
+      if (auto r = CheckCaseEvent(state, *e, ctx_); !r.ok()) return r;
+      ApplyCaseEvent(&state, *e, kPendingPosition);
+    }
+    return Rejection::None();
+  }
+
+  Rejection PriorCoverage(const CaseState& s, bool* ever_covered, int* lapsed_years) {
+    *ever_covered = false;
+    *lapsed_years = 0;
+    const int birth_year = ToYmd(s.birth_day).year;
+    int uncovered = 0;
+    for (int y = s.coverage_year - 1; y >= birth_year && y >= s.coverage_year - kPriorYearsMax;
+         --y) {
+      const std::string stream = CaseStreamId(y, s.child_id);
+      uint64_t version = 0;
+      Status st = store_.StreamVersion(stream, &version);
+      if (!st.ok()) {
+        load_status_ = st;
+        return Rejection::None();
+      }
+      bool covered = false;
+      if (version > 0) {
+        CaseState prior;
+        st = LoadStream(store_, stream, &prior, ApplyCaseEvent);
+        if (!st.ok()) {
+          load_status_ = st;
+          return Rejection::None();
+        }
+        covered = prior.coverage == fb::CoverageStatus::active;
+      }
+      if (covered) {
+        *ever_covered = true;
+        *lapsed_years = uncovered;
+        return Rejection::None();
+      }
+      ++uncovered;
+    }
+    return Rejection::None();  // never covered: a first enrollment, not a lapse
+  }
+
+  Rejection PlanCase(const Command& c, Plan* plan) {
+    CaseState s;
+    if (auto r = LoadCase(c, &plan->stream, &s); !r.ok()) return r;
+    if (!load_status_.ok()) return Rejection::None();
+    plan->expected_version = s.version;
+    EventMaker m(c, plan->stream, s.version);
+    auto& b = m.fbb();
+    const std::string& child = c.str("child_id");
+    const auto year = static_cast<uint16_t>(c.num("coverage_year"));
+    const char* case_id = plan->stream.c_str();
+    auto& ev = plan->events;
+
+    switch (c.kind) {
+      case CommandKind::issue_materials: {
+        fb::Pathway pathway = c.str("pathway") == "school"          ? fb::Pathway::school
+                              : c.str("pathway") == "not_in_school" ? fb::Pathway::not_in_school
+                                                                    : fb::Pathway::low_income;
+        ev.push_back(m.Make(fb::Payload::MaterialsIssued,
+                            fb::CreateMaterialsIssuedDirect(b, case_id, child.c_str(), pathway, year,
+                                                            c.actor.org.c_str())
+                                .Union()));
+        break;
+      }
+      case CommandKind::confirm_low_income_list:
+        ev.push_back(m.Make(fb::Payload::LowIncomeListConfirmed,
+                            fb::CreateLowIncomeListConfirmedDirect(
+                                b, case_id, c.str("list_no").c_str(),
+                                c.str("low_income_certificate_no").c_str(), c.flag("sealed"))
+                                .Union()));
+        break;
+      case CommandKind::declare: {
+        const auto rel = c.str("relationship") == "father"   ? fb::Relationship::father
+                         : c.str("relationship") == "mother" ? fb::Relationship::mother
+                                                             : fb::Relationship::other_guardian;
+        const Day birth = CitizenIdBirthDay(child).value_or(0);
+        ev.push_back(m.Make(
+            fb::Payload::DeclarationSubmitted,
+            fb::CreateDeclarationSubmittedDirect(
+                b, case_id, child.c_str(), c.str("child_name").c_str(), birth,
+                c.str("guardian_id").c_str(), c.str("guardian_name").c_str(), rel,
+                c.str("household_division_code").c_str(), s.pathway, year,
+                (c.has("school_uscc") ? c.str("school_uscc") : s.school_uscc).c_str(),
+                c.flag("settled_outside_city"), c.flag("resubmission"),
+                c.str("declaration_ref").c_str())
+                .Union()));
+        break;
+      }
+      case CommandKind::submit_materials:
+        ev.push_back(m.Make(fb::Payload::MaterialsSubmitted,
+                            fb::CreateMaterialsSubmittedDirect(b, case_id, c.str("to_org").c_str(),
+                                                               c.flag("resubmission"))
+                                .Union()));
+        break;
+      case CommandKind::review: {
+        const auto stage = c.str("stage") == "school"          ? fb::ReviewStage::school
+                           : c.str("stage") == "civil_affairs" ? fb::ReviewStage::civil_affairs
+                                                               : fb::ReviewStage::agency;
+        const auto outcome = c.str("outcome") == "accepted" ? fb::ReviewOutcome::accepted
+                             : c.str("outcome") == "refused"
+                                 ? fb::ReviewOutcome::refused
+                                 : fb::ReviewOutcome::returned_for_correction;
+        ev.push_back(m.Make(fb::Payload::ReviewDecided,
+                            fb::CreateReviewDecidedDirect(b, case_id, stage, outcome,
+                                                          c.str("reason_code").c_str(),
+                                                          c.str("reason").c_str())
+                                .Union()));
+        break;
+      }
+      case CommandKind::forward_to_agency:
+        ev.push_back(m.Make(fb::Payload::ForwardedToAgency,
+                            fb::CreateForwardedToAgencyDirect(
+                                b, case_id, c.actor.org.c_str(),
+                                c.str("agency_division_code").c_str(), c.str("batch_ref").c_str())
+                                .Union()));
+        break;
+      case CommandKind::receive:
+        ev.push_back(m.Make(fb::Payload::AgencyReceived,
+                            fb::CreateAgencyReceivedDirect(b, case_id, c.actor.org.c_str(),
+                                                           c.str("receipt_no").c_str())
+                                .Union()));
+        break;
+      case CommandKind::enter_info:
+        ev.push_back(m.Make(fb::Payload::InsuranceInfoEntered,
+                            fb::CreateInsuranceInfoEnteredDirect(b, case_id, c.actor.org.c_str(),
+                                                                 child.c_str(), year)
+                                .Union()));
+        break;
+      case CommandKind::establish_account:
+        ev.push_back(m.Make(fb::Payload::CollectionAccountEstablished,
+                            fb::CreateCollectionAccountEstablishedDirect(
+                                b, case_id, c.str("account_no").c_str(), c.actor.org.c_str(),
+                                c.str("bank_code").c_str())
+                                .Union()));
+        break;
+      case CommandKind::collect_premium:
+        if (auto r = PlanCollection(c, s, m, plan); !r.ok()) return r;
+        break;
+      case CommandKind::collection_failed:
+        ev.push_back(m.Make(
+            fb::Payload::CollectionFailed,
+            fb::CreateCollectionFailedDirect(
+                b, case_id, year, c.actor.org.c_str(), c.str("bank_ref").c_str(),
+                c.str("reason_code").c_str(), c.str("reason").c_str(),
+                static_cast<uint16_t>(s.failed_collections + 1), child.c_str(),
+                s.pathway == fb::Pathway::low_income ? fb::PayerKind::civil_affairs
+                                                     : fb::PayerKind::guardian,
+                c.num("amount_fen"))
+                .Union()));
+        break;
+      case CommandKind::reverse_payment:
+        ev.push_back(m.Make(fb::Payload::PaymentReversed,
+                            fb::CreatePaymentReversedDirect(
+                                b, case_id, static_cast<uint64_t>(c.num("original_position")),
+                                s.bank_ref.c_str(), s.premium_fen, c.str("reason_code").c_str(),
+                                c.str("reason").c_str(), child.c_str(), year, c.actor.org.c_str(),
+                                c.str("reversal_ref").c_str())
+                                .Union()));
+        ev.push_back(CoverageChange(m, s, fb::CoverageStatus::pending, 0, 0,
+                                    "premium reversed by the bank"));
+        break;
+      case CommandKind::refund_payment:
+        ev.push_back(m.Make(fb::Payload::PaymentRefunded,
+                            fb::CreatePaymentRefundedDirect(
+                                b, case_id, static_cast<uint64_t>(c.num("original_position")),
+                                s.bank_ref.c_str(), c.num("amount_fen"), c.str("refund_ref").c_str(),
+                                c.str("reason_code").c_str(), c.str("reason").c_str(), child.c_str(),
+                                year, "")
+                                .Union()));
+        ev.push_back(CoverageChange(m, s, fb::CoverageStatus::refunded, 0, 0,
+                                    "premium refunded by the agency"));
+        break;
+      case CommandKind::withdraw:
+        ev.push_back(m.Make(fb::Payload::ApplicationWithdrawn,
+                            fb::CreateApplicationWithdrawnDirect(b, case_id, c.str("reason").c_str(),
+                                                                 c.str("reason_code").c_str())
+                                .Union()));
+        break;
+      case CommandKind::request_certificate:
+        ev.push_back(m.Make(fb::Payload::CertificateRequested,
+                            fb::CreateCertificateRequestedDirect(b, case_id, s.certificate_holder,
+                                                                 child.c_str())
+                                .Union()));
+        break;
+      case CommandKind::print_certificate_list:
+        ev.push_back(m.Make(
+            fb::Payload::CertificateListPrinted,
+            fb::CreateCertificateListPrintedDirect(b, case_id, c.str("list_no").c_str()).Union()));
+        break;
+      case CommandKind::pay_certificate_fee:
+        ev.push_back(m.Make(fb::Payload::CertificateFeePaid,
+                            fb::CreateCertificateFeePaidDirect(b, case_id, c.num("amount_fen"),
+                                                               c.str("receipt_no").c_str(),
+                                                               child.c_str(), s.certificate_holder)
+                                .Union()));
+        break;
+      case CommandKind::accept_certificate_procedures: {
+        Day due = 0;
+        bool provisional = false;
+        uint16_t working_days = 0;
+        std::string calendar_version;
+        if (PathwayHasCertificateDueDate(s.pathway)) {
+          const auto d = calendar_.AddWorkingDays(c.day, kCertificateWorkingDays);
+          due = d.day;
+          provisional = d.provisional;
+          working_days = kCertificateWorkingDays;
+          calendar_version = calendar_.version();
+        }
+        ev.push_back(m.Make(fb::Payload::CertificateProceduresAccepted,
+                            fb::CreateCertificateProceduresAcceptedDirect(
+                                b, case_id, c.day, due, working_days, calendar_version.c_str(),
+                                provisional)
+                                .Union()));
+        break;
+      }
+      case CommandKind::certificate_ready:
+        ev.push_back(m.Make(
+            fb::Payload::CertificateReady,
+            fb::CreateCertificateReadyDirect(b, case_id, c.str("certificate_no").c_str()).Union()));
+        break;
+      case CommandKind::collect_certificate:
+        ev.push_back(m.Make(fb::Payload::CertificateCollected,
+                            fb::CreateCertificateCollectedDirect(b, case_id, s.certificate_holder,
+                                                                 s.certificate_no.c_str())
+                                .Union()));
+        break;
+      case CommandKind::issue_certificate:
+        ev.push_back(m.Make(fb::Payload::CertificateIssued,
+                            fb::CreateCertificateIssuedDirect(b, case_id, s.certificate_no.c_str(),
+                                                              child.c_str(),
+                                                              s.early_issue_override_position)
+                                .Union()));
+        break;
+      case CommandKind::record_override:
+        ev.push_back(m.Make(fb::Payload::OverrideRecorded,
+                            fb::CreateOverrideRecordedDirect(
+                                b, fb::OverrideKind::early_certificate_issue, case_id, 0,
+                                c.str("reason").c_str(), c.str("legal_basis").c_str(),
+                                c.actor.id.c_str(), "", c.actor.org.c_str())
+                                .Union()));
+        break;
+      default:
+        SHEBAO_ASSERT(false);
+    }
+    return CheckCase(s, ev);
+  }
+
+  std::string CoverageChange(EventMaker& m, const CaseState& s, fb::CoverageStatus status,
+                             Day effective_day, int waiting_months, std::string_view reason) {
+    return m.MakeByAgencySystem(
+        fb::Payload::CoverageStatusChanged,
+        fb::CreateCoverageStatusChangedDirect(m.fbb(), s.child_id.c_str(),
+                                              static_cast<uint16_t>(s.coverage_year), status,
+                                              effective_day, std::string(reason).c_str(),
+                                              s.stream_id.c_str(), s.coverage,
+                                              static_cast<uint8_t>(waiting_months))
+            .Union(),
+        s.agency_division_code);
+  }
+
+  // collect_premium: the individual share (by the guardian, or by civil affairs for a
+  // low-income child: a subsidy, Art. 25), the government subsidy, and the coverage decision
+  // with its waiting period, in one atomic batch. The bank reference is claimed for the year.
+  Rejection PlanCollection(const Command& c, const CaseState& s, EventMaker& m, Plan* plan) {
+    const std::string& bank_ref = c.str("bank_ref");
+    if (bank_ref.size() > kReferenceBytesMax || !PrintableAscii(bank_ref)) {
+      return Reject(Rule::field_type, "bank_ref",
+                    fmt::format("a bank reference is 1..{} printable ASCII characters",
+                                kReferenceBytesMax));
+    }
+    if (c.actor.org.size() > kReferenceBytesMax || !PrintableAscii(c.actor.org)) {
+      return Reject(Rule::bank_code_invalid, "actor.org", "a bank code is printable ASCII");
+    }
+    const int64_t paid_back = c.num("paid_back_years");
+    if (paid_back < 0 || paid_back > kPriorYearsMax) {
+      return Reject(Rule::field_type, "paid_back_years", "0..18 years");
+    }
+    auto& b = m.fbb();
+    const char* case_id = plan->stream.c_str();
+    const auto year = static_cast<uint16_t>(s.coverage_year);
+    const auto attempt = static_cast<uint16_t>(s.failed_collections + 1);
+    if (s.pathway == fb::Pathway::low_income) {
+      plan->events.push_back(m.Make(
+          fb::Payload::SubsidyRecorded,
+          fb::CreateSubsidyRecordedDirect(b, case_id, s.child_id.c_str(), year,
+                                          fb::PayerKind::civil_affairs, c.num("amount_fen"),
+                                          "low-income individual share", bank_ref.c_str(),
+                                          s.issuing_org.c_str())
+              .Union()));
+    } else {
+      const auto payer = c.str("payer") == "person" ? fb::PayerKind::person : fb::PayerKind::guardian;
+      plan->events.push_back(m.Make(
+          fb::Payload::PremiumCollected,
+          fb::CreatePremiumCollectedDirect(
+              b, case_id, s.child_id.c_str(), year, payer, c.num("amount_fen"),
+              c.actor.org.c_str(), bank_ref.c_str(), attempt,
+              (c.has("payer_id") ? c.str("payer_id") : s.guardian_id).c_str())
+              .Union()));
+    }
+    // The first event is checked now: the amounts and order must hold before anything else
+    // is derived from them.
+    if (auto r = CheckCase(s, plan->events); !r.ok()) return r;
+
+    PremiumTable::Rate rate;
+    if (auto r = premiums_.Lookup(s.household_division_code, s.coverage_year, &rate); !r.ok()) {
+      return r;
+    }
+    plan->events.push_back(m.MakeByAgencySystem(
+        fb::Payload::SubsidyRecorded,
+        fb::CreateSubsidyRecordedDirect(b, case_id, s.child_id.c_str(), year,
+                                        fb::PayerKind::government_subsidy, rate.subsidy_fen,
+                                        "resident medical insurance subsidy (Art. 25)",
+                                        fmt::format("subsidy/{}", bank_ref).c_str(),
+                                        s.agency_division_code.c_str())
+            .Union(),
+        s.agency_division_code));
+
+    bool ever_covered = false;
+    int lapsed = 0;
+    if (auto r = PriorCoverage(s, &ever_covered, &lapsed); !r.ok()) return r;
+    WaitingInput in;
+    in.payment_day = c.day;
+    in.coverage_year = s.coverage_year;
+    in.birth_day = s.birth_day;
+    in.in_concentrated_period = InConcentratedPeriod(c.day, s.coverage_year);
+    in.lapsed_years = lapsed;
+    in.paid_back_years = static_cast<int>(paid_back);
+    in.first_enrollment_via_school = s.pathway == fb::Pathway::school && !ever_covered;
+    in.low_income_certificate =
+        s.pathway == fb::Pathway::low_income && !s.low_income_certificate_no.empty();
+    const WaitingResult w = ComputeWaitingPeriod(in);
+    plan->events.push_back(CoverageChange(m, s, fb::CoverageStatus::active, w.effective_day,
+                                          w.waiting_months, w.reason));
+    plan->claims.push_back(fmt::format("bank_ref/{}/{}", s.coverage_year, bank_ref));
+    return Rejection::None();
+  }
+
+  Rejection PlanOrgOverride(const Command& c, Plan* plan) {
+    if (!c.has("uscc")) {
+      return Reject(Rule::field_missing, "uscc", "a pilot_uscc_checksum override names the USCC");
+    }
+    const std::string& uscc = c.str("uscc");
+    if (uscc.size() != kUsccLength || !PrintableAscii(uscc)) {
+      return Reject(Rule::uscc_length, "uscc", "a USCC has 18 characters");
+    }
+    plan->stream = OrgStreamId(uscc);
+    OrgState org;
+    Status s = LoadStream(store_, plan->stream, &org, ApplyOrgEvent);
+    if (!s.ok()) {
+      load_status_ = s;
+      return Rejection::None();
+    }
+    plan->expected_version = org.version;
+    EventMaker m(c, plan->stream, org.version);
+    plan->events.push_back(m.Make(
+        fb::Payload::OverrideRecorded,
+        fb::CreateOverrideRecordedDirect(m.fbb(), fb::OverrideKind::pilot_uscc_checksum,
+                                         plan->stream.c_str(), 0, c.str("reason").c_str(),
+                                         c.str("legal_basis").c_str(), c.actor.id.c_str(),
+                                         uscc.c_str(), c.actor.org.c_str())
+            .Union()));
+    return CheckOrgEvent(org, *fb::GetEvent(plan->events.back().data()));
+  }
+
+  Rejection PlanEmployment(const Command& c, Plan* plan) {
+    const std::string& employee = c.str("employee_id");
+    if (Rule r = CheckCitizenId(employee); r != Rule::ok) {
+      return Reject(r, "employee_id", "the employee's citizen ID is not valid");
+    }
+    if (c.actor.role != fb::Role::employer) {
+      return Reject(Rule::wrong_actor_for_step, "actor.role", "done by the employer");
+    }
+    if (auto r = CheckOrgUscc(c.actor.org, "actor.org", ctx_); !r.ok()) return r;
+    if (!load_status_.ok()) return Rejection::None();
+    plan->stream = EmploymentStreamId(c.actor.org, employee);
+    EmploymentState st;
+    Status s = LoadStream(store_, plan->stream, &st, ApplyEmploymentEvent);
+    if (!s.ok()) {
+      load_status_ = s;
+      return Rejection::None();
+    }
+    plan->expected_version = st.version;
+    EventMaker m(c, plan->stream, st.version);
+    auto& b = m.fbb();
+    const char* uscc = c.actor.org.c_str();
+    switch (c.kind) {
+      case CommandKind::register_employee:
+        plan->events.push_back(m.Make(fb::Payload::EmployeeRegistered,
+                                      fb::CreateEmployeeRegisteredDirect(
+                                          b, uscc, employee.c_str(),
+                                          c.str("employee_name").c_str(),
+                                          static_cast<int32_t>(c.num("start_month")))
+                                          .Union()));
+        break;
+      case CommandKind::deregister_employee:
+        plan->events.push_back(m.Make(fb::Payload::EmployeeDeregistered,
+                                      fb::CreateEmployeeDeregisteredDirect(
+                                          b, uscc, employee.c_str(),
+                                          static_cast<int32_t>(c.num("end_month")),
+                                          c.str("reason").c_str())
+                                          .Union()));
+        break;
+      case CommandKind::declare_contribution: {
+        const int64_t rate_bp = c.num("rate_bp");
+        if (rate_bp <= 0 || rate_bp > 10'000) {
+          return Reject(Rule::field_type, "rate_bp", "a rate in basis points, 1..10000");
+        }
+        plan->events.push_back(m.Make(fb::Payload::ContributionDeclared,
+                                      fb::CreateContributionDeclaredDirect(
+                                          b, uscc, employee.c_str(),
+                                          static_cast<int32_t>(c.num("month")), c.num("base_fen"),
+                                          static_cast<int32_t>(rate_bp), c.num("amount_fen"))
+                                          .Union()));
+        break;
+      }
+      case CommandKind::pay_contribution: {
+        const std::string& bank_ref = c.str("bank_ref");
+        if (bank_ref.size() > kReferenceBytesMax || !PrintableAscii(bank_ref)) {
+          return Reject(Rule::field_type, "bank_ref", "1..64 printable ASCII characters");
+        }
+        plan->events.push_back(m.Make(fb::Payload::ContributionPaid,
+                                      fb::CreateContributionPaidDirect(
+                                          b, uscc, employee.c_str(),
+                                          static_cast<int32_t>(c.num("month")), c.num("amount_fen"),
+                                          c.str("bank_code").c_str(), bank_ref.c_str())
+                                          .Union()));
+        plan->claims.push_back(
+            fmt::format("bank_ref/{}/{}", c.num("month") / 100, bank_ref));
+        break;
+      }
+      default:
+        SHEBAO_ASSERT(false);
+    }
+    return CheckEmploymentEvent(st, *fb::GetEvent(plan->events.back().data()), ctx_);
+  }
+
+  const ledger::EventStore& store_;
+  const PremiumTable& premiums_;
+  const WorkingDayCalendar& calendar_;
+  RuleContext ctx_;
+  Status load_status_;
+};
+
+}  // namespace
+
+CommandHandler::CommandHandler(ledger::EventStore* store, const PremiumTable* premiums,
+                               const WorkingDayCalendar* calendar)
+    : store_(store), premiums_(premiums), calendar_(calendar) {
+  SHEBAO_ASSERT(store_ != nullptr && premiums_ != nullptr && calendar_ != nullptr);
+}
+
+ledger::Hash256 CommandHandler::CommandDigest(const Command& c) {
+  // A canonical, length-prefixed serialisation: kind, time, actor, channel, sorted fields.
+  ledger::Sha256 hasher;
+  auto put = [&](std::string_view s) {
+    const uint32_t n = static_cast<uint32_t>(s.size());
+    const uint8_t len[4] = {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                            static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+    hasher.Update(len, 4);
+    hasher.Update(s);
+  };
+  put(SpecOf(c.kind).name);
+  put(fmt::format("{}T{}", c.day, c.second));
+  put(fb::EnumNameRole(c.actor.role));
+  put(c.actor.org);
+  put(c.actor.id);
+  put(fb::EnumNameChannel(c.channel));
+  for (const auto& [name, value] : c.fields) {
+    put(name);
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      put(fmt::format("s:{}", *s));
+    } else if (const auto* i = std::get_if<int64_t>(&value)) {
+      put(fmt::format("i:{}", *i));
+    } else {
+      put(std::get<bool>(value) ? "b:1" : "b:0");
+    }
+  }
+  return hasher.Finish();
+}
+
+Status CommandHandler::Execute(const Command& c, CommandOutcome* out) {
+  *out = CommandOutcome();
+  const std::string& key = c.idempotency_key;
+  if (key.empty() || key.size() > ledger::kIdempotencyKeyBytesMax || !PrintableAscii(key)) {
+    out->rejection = Reject(key.size() > ledger::kIdempotencyKeyBytesMax ? Rule::field_too_long
+                                                                          : Rule::field_type,
+                            "key", "an idempotency key is 1..128 printable ASCII characters");
+    return Status::OK();
+  }
+  const ledger::Hash256 digest = CommandDigest(c);
+
+  for (int attempt = 0; attempt <= kConflictRetriesMax; ++attempt) {
+    // A command executed before is answered from the idempotency index, before any rule: its
+    // events changed the state it would be checked against now.
+    bool found = false;
+    ledger::IdempotencyInfo seen;
+    Status s = store_->LookupIdempotency(key, &found, &seen);
+    if (!s.ok()) return s;
+    if (found) {
+      if (seen.content_digest != digest) {
+        out->rejection = Reject(Rule::idempotency_conflict, "key",
+                                fmt::format("key {} was used for a different command at "
+                                            "positions {}..{}",
+                                            key, seen.first_position, seen.last_position));
+      } else {
+        out->duplicate = true;
+        out->first_position = seen.first_position;
+        out->last_position = seen.last_position;
+      }
+      return Status::OK();
+    }
+
+    Planner planner(*store_, *premiums_, *calendar_);
+    Plan plan;
+    Rejection rejection;
+    s = planner.PlanCommand(c, &plan, &rejection);
+    if (!s.ok()) return s;
+    if (!rejection.ok()) {
+      out->rejection = std::move(rejection);
+      return Status::OK();
+    }
+    SHEBAO_ASSERT(!plan.events.empty());
+
+    ledger::AppendBatch batch;
+    batch.idempotency_key = key;
+    batch.expectations.push_back({plan.stream, ledger::ExpectedVersion::Exactly(plan.expected_version)});
+    batch.events = std::move(plan.events);
+    batch.claims = std::move(plan.claims);
+    batch.content_digest = digest;
+    ledger::AppendResult result;
+    s = store_->Append(batch, &result);
+    switch (s.code()) {
+      case Code::ok:
+        out->duplicate = result.duplicate;
+        out->first_position = result.first_position;
+        out->last_position = result.last_position;
+        return Status::OK();
+      case Code::version_conflict:
+        continue;  // another writer moved the stream: reload and decide again
+      case Code::idempotency_conflict:
+        out->rejection = Reject(Rule::idempotency_conflict, "key", s.message());
+        return Status::OK();
+      case Code::claim_taken:
+        out->rejection = Reject(Rule::bank_ref_taken, "bank_ref", s.message());
+        return Status::OK();
+      case Code::io_error:
+      case Code::corruption:
+      case Code::store_failed:
+        return s;
+      default:
+        // The command built events the store refused on shape: report it as a rejection of
+        // the command, naming the store's rule.
+        out->rejection = Reject(Rule::field_type, "", s.ToString());
+        return Status::OK();
+    }
+  }
+  out->rejection = Reject(Rule::version_conflict, "child_id",
+                          "the stream kept changing under concurrent writers; retry the command");
+  return Status::OK();
+}
+
+}  // namespace shebao::domain

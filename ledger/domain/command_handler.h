@@ -1,0 +1,48 @@
+// Executes domain commands: loads the state of the streams a command touches (folded from their
+// events), builds the command's events, checks each against the rules (case_rules.h,
+// employer.h) and appends them atomically with the expected stream versions, or refuses the
+// command with a named rejection and appends nothing.
+//
+// Thread-safe if the store is: concurrent commands on one stream are serialised by optimistic
+// concurrency (a version conflict reloads the state and tries again, up to kConflictRetriesMax).
+#pragma once
+
+#include <cstdint>
+
+#include "ledger/domain/calendar.h"
+#include "ledger/domain/command.h"
+#include "ledger/domain/premium_table.h"
+#include "ledger/event_store.h"
+
+namespace shebao::domain {
+
+inline constexpr int kConflictRetriesMax = 3;
+
+struct CommandOutcome {
+  Rejection rejection;      // Rule::ok if the command was accepted (or was a duplicate)
+  bool duplicate = false;   // the idempotency key was executed before: nothing appended
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+};
+
+class CommandHandler {
+ public:
+  // None owned; all must outlive the handler.
+  CommandHandler(ledger::EventStore* store, const PremiumTable* premiums,
+                 const WorkingDayCalendar* calendar);
+
+  // Returns a non-OK Status only when the ledger itself fails (io_error, corruption,
+  // store_failed); a refused command returns OK with outcome->rejection set.
+  ledger::Status Execute(const Command& command, CommandOutcome* outcome);
+
+  // A digest of the command's content (kind, time, actor, fields), independent of JSON
+  // formatting; it identifies "the same command" for idempotency.
+  static ledger::Hash256 CommandDigest(const Command& command);
+
+ private:
+  ledger::EventStore* const store_;
+  const PremiumTable* const premiums_;
+  const WorkingDayCalendar* const calendar_;
+};
+
+}  // namespace shebao::domain

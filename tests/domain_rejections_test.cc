@@ -1,0 +1,1 @@
+#include "tests/domain_test_util.h"
