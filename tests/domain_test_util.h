@@ -125,6 +125,24 @@ class DomainLedger {
     CHECK_MESSAGE(store_->head().position == before, "a refused command appended events");
   }
 
+  // A raw line (which may not even parse) must be refused with rule, appending nothing.
+  void RefusedLine(const std::string& line, domain::Rule rule, std::string_view field = {}) {
+    const uint64_t before = store_->head().position;
+    domain::Command command;
+    domain::Rejection r = domain::ParseCommand(line, &command);
+    if (r.ok()) {
+      domain::CommandOutcome out;
+      ledger::Status s = handler_->Execute(command, &out);
+      REQUIRE_MESSAGE(s.ok(), s.ToString());
+      r = out.rejection;
+    }
+    CHECK_MESSAGE(r.rule == rule, "expected ", domain::RuleName(rule), ", got ",
+                  domain::RuleName(r.rule), " (", r.field, ": ", r.message, ")\n  in ",
+                  line.substr(0, 300));
+    if (!field.empty()) CHECK(r.field == field);
+    CHECK_MESSAGE(store_->head().position == before, "a refused line appended events");
+  }
+
   domain::CaseState Case(std::string_view child, int year) {
     domain::CaseState state;
     std::vector<ledger::RecordedEvent> events;

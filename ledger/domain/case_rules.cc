@@ -233,17 +233,17 @@ Rejection CheckReview(const CaseState& s, const fb::Event& e) {
     case fb::ReviewStage::school:
       if (s.pathway != fb::Pathway::school) break;
       if (auto r = NeedRole(e, Role::school, "the school's review"); !r.ok()) return r;
-      if (auto r = NeedOrg(e, s.school_uscc, "the school's review"); !r.ok()) return r;
-      return NeedStep(s, Step::materials_submitted, "the school's review");
+      if (auto r = NeedStep(s, Step::materials_submitted, "the school's review"); !r.ok()) return r;
+      return NeedOrg(e, s.school_uscc, "the school's review");
     case fb::ReviewStage::civil_affairs:
       if (s.pathway != fb::Pathway::low_income) break;
       if (auto r = NeedRole(e, Role::civil_affairs, "civil affairs' review"); !r.ok()) return r;
-      if (auto r = NeedOrg(e, s.issuing_org, "civil affairs' review"); !r.ok()) return r;
-      return NeedStep(s, Step::materials_submitted, "civil affairs' review");
+      if (auto r = NeedStep(s, Step::materials_submitted, "civil affairs' review"); !r.ok()) return r;
+      return NeedOrg(e, s.issuing_org, "civil affairs' review");
     case fb::ReviewStage::agency:
       if (auto r = NeedRole(e, Role::agency, "the agency's review"); !r.ok()) return r;
-      if (auto r = NeedOrg(e, s.agency_division_code, "the agency's review"); !r.ok()) return r;
-      return NeedStep(s, Step::agency_received, "the agency's review");
+      if (auto r = NeedStep(s, Step::agency_received, "the agency's review"); !r.ok()) return r;
+      return NeedOrg(e, s.agency_division_code, "the agency's review");
     default:
       return Reject(Rule::field_missing, "stage", "school, civil_affairs or agency");
   }
@@ -455,16 +455,16 @@ Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleConte
     case Payload::InsuranceInfoEntered: {
       const auto* p = e.payload_as_InsuranceInfoEntered();
       if (auto r = NeedRole(e, Role::agency, "entering the information"); !r.ok()) return r;
-      if (auto r = NeedOrg(e, s.agency_division_code, "entering the information"); !r.ok()) return r;
       if (auto r = NeedStep(s, Step::agency_reviewed, "entering the information"); !r.ok()) return r;
+      if (auto r = NeedOrg(e, s.agency_division_code, "entering the information"); !r.ok()) return r;
       return NeedChild(s, View(p->insured_id()), "child_id");
     }
 
     case Payload::CollectionAccountEstablished: {
       const auto* p = e.payload_as_CollectionAccountEstablished();
       if (auto r = NeedRole(e, Role::agency, "establishing the account"); !r.ok()) return r;
-      if (auto r = NeedOrg(e, s.agency_division_code, "establishing the account"); !r.ok()) return r;
       if (auto r = NeedStep(s, Step::info_entered, "establishing the account"); !r.ok()) return r;
+      if (auto r = NeedOrg(e, s.agency_division_code, "establishing the account"); !r.ok()) return r;
       if (View(p->account_no()).empty()) return Reject(Rule::field_empty, "account_no", "required");
       return Rejection::None();
     }
@@ -585,13 +585,13 @@ Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleConte
     case Payload::CertificateProceduresAccepted: {
       const auto* p = e.payload_as_CertificateProceduresAccepted();
       if (auto r = NeedRole(e, Role::agency, "accepting the certificate procedures"); !r.ok()) return r;
-      if (auto r = NeedOrg(e, s.agency_division_code, "accepting the certificate procedures"); !r.ok()) {
-        return r;
-      }
       if (s.step == Step::certificate_requested || s.step == Step::list_printed) {
         return Reject(Rule::certificate_fee_unpaid, "command", "the certificate fee is not paid");
       }
       if (auto r = NeedStep(s, Step::fee_paid, "accepting the certificate procedures"); !r.ok()) {
+        return r;
+      }
+      if (auto r = NeedOrg(e, s.agency_division_code, "accepting the certificate procedures"); !r.ok()) {
         return r;
       }
       if (p->accepted_day() != e.effective_day()) {
