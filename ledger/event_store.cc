@@ -191,6 +191,7 @@ class RocksEventStore final : public EventStore {
   Status LoadHead();
 
   Status Append(const AppendBatch& batch, AppendResult* result) override;
+  Status SyncWal() override { return FromRocks(db_->SyncWAL(), "sync the write-ahead log"); }
   Head head() const override {
     std::lock_guard lock(mu_);
     return head_;

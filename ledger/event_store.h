@@ -133,6 +133,11 @@ class EventStore {
   // stream_not_found, idempotency_conflict, claim_invalid, claim_taken, io_error, store_failed.
   virtual Status Append(const AppendBatch& batch, AppendResult* result) = 0;
 
+  // Makes every append acknowledged so far durable (fsyncs the write-ahead log). For stores
+  // opened with sync=false that acknowledge in bulk, e.g. a file ingest that reports success
+  // only after its final SyncWal. Errors: io_error.
+  virtual Status SyncWal() = 0;
+
   // The last acknowledged event.
   virtual Head head() const = 0;
 

@@ -22,6 +22,7 @@ struct GlobalOptions {
   std::string db_path;
   std::string format = "table";  // table | json | csv
   bool reveal = false;
+  std::string data_dir;  // holiday-cn/ and premiums.json (--data, $SHEBAO_DATA)
 };
 
 // Maps a failed status to its exit code.
@@ -41,6 +42,7 @@ int CmdHistory(const GlobalOptions& options, const std::vector<std::string>& arg
 int CmdLog(const GlobalOptions& options, const std::vector<std::string>& args);
 int CmdVerify(const GlobalOptions& options, const std::vector<std::string>& args);
 int CmdDemo(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args);
 
 }  // namespace shebao::cli
 

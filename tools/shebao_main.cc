@@ -23,6 +23,7 @@ struct Subcommand {
 const std::map<std::string, Subcommand>& Subcommands() {
   static const std::map<std::string, Subcommand> table = {
       {"init", {cli::CmdInit, "create an empty ledger"}},
+      {"ingest", {cli::CmdIngest, "apply JSONL commands from a file or stdin (docs/commands.md)"}},
       {"demo", {cli::CmdDemo, "record a demo enrollment, read it back, verify the chain"}},
       {"head", {cli::CmdHead, "print the last position and chain hash"}},
       {"history", {cli::CmdHistory, "print the events of one stream"}},
@@ -51,6 +52,10 @@ int main(int argc, char** argv) {
        "ledger directory (default ./shebao.db, or $SHEBAO_DB)")
       ("format", po::value<std::string>()->default_value("table"), "output: table, json or csv")
       ("reveal", po::bool_switch(), "show citizen IDs and names unmasked")
+      ("data", po::value<std::string>()->default_value(
+                   std::getenv("SHEBAO_DATA") != nullptr ? std::getenv("SHEBAO_DATA")
+                                                         : SHEBAO_DEFAULT_DATA_DIR),
+       "data directory: holiday-cn/ and premiums.json ($SHEBAO_DATA)")
       ("help,h", "show this help");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>())(
@@ -94,6 +99,7 @@ int main(int argc, char** argv) {
   options.db_path = vm["db"].as<std::string>();
   options.format = vm["format"].as<std::string>();
   options.reveal = vm["reveal"].as<bool>();
+  options.data_dir = vm["data"].as<std::string>();
   if (options.format != "table" && options.format != "json" && options.format != "csv") {
     std::cerr << fmt::format("error: usage: --format must be table, json or csv, not '{}'\n",
                              options.format);

@@ -364,6 +364,11 @@ Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleConte
                   fmt::format("{} is before the case's last step on {}",
                               FormatIsoDay(e.effective_day()), FormatIsoDay(s.last_effective_day)));
   }
+  if (s.step == Step::none && e.payload_type() != Payload::MaterialsIssued) {
+    return Reject(Rule::case_not_found, "child_id",
+                  fmt::format("no case {}: it starts when the materials are issued",
+                              s.stream_id));
+  }
   switch (e.payload_type()) {
     case Payload::MaterialsIssued:
       return CheckMaterialsIssued(s, e, ctx);
