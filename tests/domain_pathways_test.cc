@@ -316,3 +316,52 @@ TEST_CASE("a pilot USCC that fails its checksum needs a recorded override") {
            .Str("legal_basis", "GB 32100-2015 transition; agency notice 2015-7"));
   l.Ok(issue);
 }
+
+namespace {
+
+// A not-in-school case for coverage_year, paid on pay_day (YYYY-MM-DD), all steps that day.
+void CollectedNotInSchool(DomainLedger& l, int year, std::string_view pay_day) {
+  const std::string at = fmt::format("{}T09:00:00", pay_day);
+  auto agency = [&](std::string_view name, int minute) {
+    return std::move(Cmd(name, fmt::format("{}T10:{:02}:00", pay_day, minute))
+                         .Actor("agency", "110105", "s").Case(kChild, year));
+  };
+  auto guardian = [&](std::string_view name, int minute) {
+    return std::move(Cmd(name, fmt::format("{}T09:{:02}:00", pay_day, minute))
+                         .Actor("guardian", "", kGuardian).Case(kChild, year));
+  };
+  l.Ok(Cmd("issue_materials", at).Actor("agency", "110105", "s").Case(kChild, year).Str("pathway", "not_in_school"));
+  l.Ok(guardian("declare", 10).Str("child_name", "王小明").Str("guardian_id", kGuardian)
+           .Str("guardian_name", "王建国").Str("relationship", "father").Str("household_division_code", "110105"));
+  l.Ok(guardian("submit_materials", 20).Str("to_org", "110105"));
+  l.Ok(agency("receive", 1));
+  l.Ok(agency("review", 2).Str("stage", "agency").Str("outcome", "accepted"));
+  l.Ok(agency("enter_info", 3));
+  l.Ok(agency("establish_account", 4).Str("account_no", fmt::format("A-{}", year)));
+  l.Ok(Cmd("collect_premium", fmt::format("{}T11:00:00", pay_day)).Actor("bank", kBank, "t")
+           .Case(kChild, year).Num("amount_fen", 40'000).Str("bank_ref", fmt::format("P-{}", year)));
+}
+
+}  // namespace
+
+TEST_CASE("waiting period: a lapsed year after earlier coverage waits 3 months (2025 rules)") {
+  DomainLedger l;
+  CollectedNotInSchool(l, 2024, "2023-10-16");  // in the concentrated period: no wait
+  auto s2024 = l.Case(kChild, 2024);
+  CHECK(s2024.waiting_months == 0);
+  CHECK(domain::FormatIsoDay(s2024.coverage_effective_day) == "2024-01-01");
+  // 2025 not covered; 2026 paid in the concentrated period after a 1-year lapse.
+  CollectedNotInSchool(l, 2026, "2025-10-15");
+  auto s2026 = l.Case(kChild, 2026);
+  CHECK(s2026.waiting_months == 3);
+  CHECK(domain::FormatIsoDay(s2026.coverage_effective_day) == "2026-01-15");
+}
+
+TEST_CASE("waiting period: continuous coverage paid in the concentrated period has none") {
+  DomainLedger l;
+  CollectedNotInSchool(l, 2025, "2024-11-05");
+  CollectedNotInSchool(l, 2026, "2025-11-05");
+  auto s = l.Case(kChild, 2026);
+  CHECK(s.waiting_months == 0);
+  CHECK(domain::FormatIsoDay(s.coverage_effective_day) == "2026-01-01");
+}
