@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -177,7 +178,7 @@ class RocksEventStore final : public EventStore {
         clock_(options.clock != nullptr ? options.clock : SystemClock::Default()),
         db_(std::move(db)),
         handles_(std::move(handles)) {
-    SHEBAO_ASSERT(handles_.size() == 6);
+    SHEBAO_ASSERT(handles_.size() == 7);
     write_options_.sync = options.sync;
   }
 
@@ -189,6 +190,8 @@ class RocksEventStore final : public EventStore {
   }
 
   Status LoadHead();
+  // Folds the events appended while no projector was installed (REQUIRES: called from Open).
+  Status CatchUpProjections();
 
   Status Append(const AppendBatch& batch, AppendResult* result) override;
   Status SyncWal() override { return FromRocks(db_->SyncWAL(), "sync the write-ahead log"); }
@@ -206,6 +209,12 @@ class RocksEventStore final : public EventStore {
                  std::vector<RecordedEvent>* out) const override;
   std::unique_ptr<LogCursor> NewCursor(uint64_t from_position) const override;
   Status VerifyChain(uint64_t* events_checked) const override;
+  std::unique_ptr<ReadView> NewReadView() const override;
+  uint64_t projection_position() const override {
+    std::lock_guard lock(mu_);
+    return projection_.position;
+  }
+  Status RebuildProjections(const RebuildProgress& progress) override;
 
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* events_cf() const { return handles_[1]; }
@@ -213,6 +222,7 @@ class RocksEventStore final : public EventStore {
   rocksdb::ColumnFamilyHandle* idempotency_cf() const { return handles_[3]; }
   rocksdb::ColumnFamilyHandle* claims_cf() const { return handles_[4]; }
   rocksdb::ColumnFamilyHandle* meta_cf() const { return handles_[5]; }
+  rocksdb::ColumnFamilyHandle* projections_cf() const { return handles_[6]; }
 
   // Reads and verifies the event at position; previous is its predecessor's chain hash, read
   // from the store if null.
@@ -220,6 +230,7 @@ class RocksEventStore final : public EventStore {
 
  private:
   struct Writer {
+    bool exclusive = false;  // a rebuild: runs alone at the front of the queue
     const AppendBatch* batch = nullptr;
     const std::vector<std::string_view>* streams = nullptr;
     AppendResult* result = nullptr;
@@ -229,8 +240,14 @@ class RocksEventStore final : public EventStore {
   };
 
   // Builds one group's WriteBatch. Called by the group leader without mu_ held.
-  void BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb, Head* new_head,
-                  std::vector<keys::IdempotencyRecord>* pending_idem);
+  void BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatchBase* wb,
+                  rocksdb::WriteBatchWithIndex* indexed, Head* new_head);
+  // Folds the events [from, to] into projection generation, writing meta_key = (generation,
+  // position done) with every batch of events.
+  Status FoldRange(uint8_t generation, uint64_t from, uint64_t to, std::string_view meta_key,
+                   const RebuildProgress& progress);
+  // Runs fn as the only writer: appends wait until it returns.
+  Status RunExclusive(const std::function<Status()>& fn);
   Status StoredStreamVersion(std::string_view stream_id, uint64_t* version) const;
 
   const StoreOptions options_;
@@ -242,6 +259,7 @@ class RocksEventStore final : public EventStore {
   mutable std::mutex mu_;
   std::deque<Writer*> writers_;  // guarded by mu_; the front one is the group leader
   Head head_;                    // guarded by mu_; written only by the leader
+  keys::GenerationPosition projection_;  // guarded by mu_; written only by the leader
   bool failed_ = false;          // guarded by mu_
 };
 
@@ -317,6 +335,7 @@ Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
   std::vector<Writer*> group;
   size_t group_bytes = 0;
   for (Writer* x : writers_) {
+    if (x->exclusive) break;
     size_t bytes = 0;
     for (const auto& e : x->batch->events) bytes += e.size();
     if (!group.empty() &&
@@ -333,10 +352,16 @@ Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
   Status write_status;
   if (failed) {
     write_status = Status(Code::store_failed, "an earlier write failed; reopen the ledger");
+  } else if (options_.projector != nullptr) {
+    // Projections are read while they are written: index the batch.
+    rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+    BuildGroup(group, &wb, &wb, &new_head);
+    if (wb.GetWriteBatch()->Count() > 0) {
+      write_status = FromRocks(db_->Write(write_options_, wb.GetWriteBatch()), "append");
+    }
   } else {
     rocksdb::WriteBatch wb;
-    std::vector<keys::IdempotencyRecord> pending_idem;
-    BuildGroup(group, &wb, &new_head, &pending_idem);
+    BuildGroup(group, &wb, nullptr, &new_head);
     if (wb.Count() > 0) {
       write_status = FromRocks(db_->Write(write_options_, &wb), "append");
     }
@@ -351,6 +376,7 @@ Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
   } else if (new_head.position > head_.position) {
     SHEBAO_ASSERT(new_head.recorded_us >= head_.recorded_us);
     head_ = new_head;
+    if (options_.projector != nullptr) projection_.position = new_head.position;
   }
   for (Writer* x : group) {
     SHEBAO_ASSERT(writers_.front() == x);
@@ -364,9 +390,51 @@ Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
   return w.status;
 }
 
-void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb,
-                                 Head* new_head,
-                                 std::vector<keys::IdempotencyRecord>* /*pending_idem*/) {
+namespace {
+
+// The projector's view of the batch being built: reads see the batch's own writes first.
+class BatchProjectionWriter final : public ProjectionWriter {
+ public:
+  BatchProjectionWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                        rocksdb::WriteBatchWithIndex* batch, uint8_t generation)
+      : db_(db), cf_(cf), batch_(batch), generation_(generation) {}
+
+  Status Get(std::string_view key, std::string* value, bool* found) override {
+    *found = false;
+    auto s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf_, Key(key), value);
+    if (s.IsNotFound()) return Status::OK();
+    if (!s.ok()) return FromRocks(s, "projection read");
+    *found = true;
+    return Status::OK();
+  }
+  void Put(std::string_view key, std::string_view value) override {
+    SHEBAO_ASSERT(batch_->Put(cf_, Key(key), rocksdb::Slice(value.data(), value.size())).ok());
+  }
+  void Delete(std::string_view key) override { SHEBAO_ASSERT(batch_->Delete(cf_, Key(key)).ok()); }
+
+ private:
+  const std::string& Key(std::string_view key) {
+    key_.assign(1, static_cast<char>(generation_));
+    key_.append(key);
+    return key_;
+  }
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  rocksdb::WriteBatchWithIndex* batch_;
+  const uint8_t generation_;
+  std::string key_;
+};
+
+}  // namespace
+
+void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatchBase* wb,
+                                 rocksdb::WriteBatchWithIndex* indexed, Head* new_head) {
+  SHEBAO_ASSERT((indexed != nullptr) == (options_.projector != nullptr));
+  std::optional<BatchProjectionWriter> projection_writer;
+  if (indexed != nullptr) {
+    projection_writer.emplace(db_.get(), projections_cf(), indexed, projection_.generation);
+  }
+  std::vector<RecordedEvent> appended;  // this writer's events, for the projector
   // Only the leader runs this, so head_ is stable while we read it without mu_.
   Head head = head_;
   const int64_t now_us = std::max(clock_->NowMicros(), head.recorded_us);
@@ -461,6 +529,11 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     if (!x->status.ok()) continue;
 
     // Accepted: assign positions and versions, fill in the envelope, chain the hashes.
+    const Head head_before = head;
+    if (indexed != nullptr) {
+      wb->SetSavePoint();
+      appended.clear();
+    }
     x->result->first_position = head.position + 1;
     for (size_t i = 0; i < batch.events.size(); ++i) {
       std::string_view stream = (*x->streams)[i];
@@ -485,18 +558,38 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       }
       value.append(reinterpret_cast<const char*>(hash.data()), hash.size());
 
-      wb->Put(events_cf(), keys::EventKey(position), value);
+      SHEBAO_ASSERT(wb->Put(events_cf(), keys::EventKey(position), value).ok());
       std::string version_value;
       keys::PutBigEndian64(&version_value, position);
-      wb->Put(streams_cf(), keys::StreamVersionKey(stream, version), version_value);
+      SHEBAO_ASSERT(
+          wb->Put(streams_cf(), keys::StreamVersionKey(stream, version), version_value).ok());
       head.position = position;
       head.hash = hash;
       head.recorded_us = now_us;
+      if (indexed != nullptr) {
+        RecordedEvent& re = appended.emplace_back();
+        re.position = position;
+        re.hash = hash;
+        re.bytes.assign(value.data(), value.size() - kHashBytes);
+      }
+    }
+    // Fold the writer's events into the projections, atomically with them.
+    if (indexed != nullptr) {
+      for (const RecordedEvent& re : appended) {
+        x->status = options_.projector->Apply(re, &*projection_writer);
+        if (!x->status.ok()) break;
+      }
+      if (!x->status.ok()) {
+        SHEBAO_ASSERT(wb->RollbackToSavePoint().ok());
+        head = head_before;
+        continue;
+      }
+      SHEBAO_ASSERT(wb->PopSavePoint().ok());
     }
     for (const auto& [stream, version] : current) {
       std::string version_value;
       keys::PutBigEndian64(&version_value, version);
-      wb->Put(streams_cf(), keys::StreamHeadKey(stream), version_value);
+      SHEBAO_ASSERT(wb->Put(streams_cf(), keys::StreamHeadKey(stream), version_value).ok());
       versions[std::string(stream)] = version;
     }
     x->result->last_position = head.position;
@@ -504,16 +597,23 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     for (const auto& claim : batch.claims) {
       std::string holder;
       keys::PutBigEndian64(&holder, x->result->first_position);
-      wb->Put(claims_cf(), claim, holder);
+      SHEBAO_ASSERT(wb->Put(claims_cf(), claim, holder).ok());
       claims[claim] = x->result->first_position;
     }
     keys::IdempotencyRecord record{x->result->first_position, x->result->last_position, digest};
-    wb->Put(idempotency_cf(), batch.idempotency_key, keys::EncodeIdempotency(record));
+    SHEBAO_ASSERT(
+        wb->Put(idempotency_cf(), batch.idempotency_key, keys::EncodeIdempotency(record)).ok());
     idempotency[batch.idempotency_key] = record;
   }
-  if (wb->Count() > 0) {
-    wb->Put(meta_cf(), keys::kHeadKey,
-            keys::EncodeHead({head.position, head.hash, head.recorded_us}));
+  if (head.position > head_.position) {
+    SHEBAO_ASSERT(wb->Put(meta_cf(), keys::kHeadKey,
+                          keys::EncodeHead({head.position, head.hash, head.recorded_us}))
+                      .ok());
+    if (indexed != nullptr) {
+      SHEBAO_ASSERT(wb->Put(meta_cf(), keys::kProjectionKey,
+                            keys::EncodeGenerationPosition({projection_.generation, head.position}))
+                        .ok());
+    }
   }
   *new_head = head;
 }
@@ -784,6 +884,205 @@ Status RocksEventStore::LoadHead() {
   return Status::OK();
 }
 
+namespace {
+
+// Reads a (generation, position) meta record; absent reads as (0, 0).
+Status ReadGenerationPosition(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
+                              const rocksdb::ReadOptions& ro, std::string_view key, bool* found,
+                              keys::GenerationPosition* out) {
+  *found = false;
+  *out = keys::GenerationPosition{};
+  std::string value;
+  auto s = db->Get(ro, meta, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return FromRocks(s, fmt::format("read meta {}", key));
+  auto gp = keys::DecodeGenerationPosition(value);
+  if (!gp) return Status(Code::corruption, fmt::format("meta record {} is malformed", key));
+  *found = true;
+  *out = *gp;
+  return Status::OK();
+}
+
+constexpr uint64_t kFoldBatchEvents = 4096;
+
+class SnapshotReadView final : public ReadView {
+ public:
+  SnapshotReadView(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* projections,
+                   rocksdb::ColumnFamilyHandle* meta)
+      : db_(db), projections_(projections), snapshot_(db->GetSnapshot()) {
+    ro_.snapshot = snapshot_;
+    bool found = false;
+    status_ = ReadGenerationPosition(db_, meta, ro_, keys::kProjectionKey, &found, &gp_);
+  }
+  ~SnapshotReadView() override { db_->ReleaseSnapshot(snapshot_); }
+
+  const Status& status() const { return status_; }
+  uint64_t position() const override { return gp_.position; }
+
+  Status Get(std::string_view key, std::string* value, bool* found) const override {
+    *found = false;
+    auto s = db_->Get(ro_, projections_, Key(key), value);
+    if (s.IsNotFound()) return Status::OK();
+    if (!s.ok()) return FromRocks(s, "projection read");
+    *found = true;
+    return Status::OK();
+  }
+
+  Status Scan(std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& visit) const override {
+    const std::string start = Key(prefix);
+    rocksdb::ReadOptions ro = ro_;
+    ro.prefix_same_as_start = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, projections_));
+    for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+      if (!visit(it->key().ToStringView().substr(1), it->value().ToStringView())) break;
+    }
+    return FromRocks(it->status(), "projection scan");
+  }
+
+ private:
+  std::string Key(std::string_view key) const {
+    std::string k(1, static_cast<char>(gp_.generation));
+    k.append(key);
+    return k;
+  }
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* projections_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions ro_;
+  keys::GenerationPosition gp_;
+  Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<ReadView> RocksEventStore::NewReadView() const {
+  auto view = std::make_unique<SnapshotReadView>(db_.get(), projections_cf(), meta_cf());
+  SHEBAO_ASSERT(view->status().ok());
+  return view;
+}
+
+Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to,
+                                  std::string_view meta_key, const RebuildProgress& progress) {
+  SHEBAO_ASSERT(options_.projector != nullptr);
+  if (from > to) return Status::OK();
+  RocksLogCursor cursor(this, from, to);
+  uint64_t done = 0;
+  const uint64_t total = to - from + 1;
+  while (cursor.Valid()) {
+    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+    BatchProjectionWriter writer(db_.get(), projections_cf(), &batch, generation);
+    uint64_t last = 0;
+    for (uint64_t n = 0; n < kFoldBatchEvents && cursor.Valid(); ++n, cursor.Next()) {
+      Status s = options_.projector->Apply(cursor.event(), &writer);
+      if (!s.ok()) return s;
+      last = cursor.event().position;
+      ++done;
+    }
+    if (!cursor.status().ok()) return cursor.status();
+    SHEBAO_ASSERT(batch.Put(meta_cf(), rocksdb::Slice(meta_key.data(), meta_key.size()),
+                            keys::EncodeGenerationPosition({generation, last}))
+                      .ok());
+    rocksdb::WriteOptions wo;  // progress is re-derivable: no sync needed until the end
+    Status s = FromRocks(db_->Write(wo, batch.GetWriteBatch()), "fold projections");
+    if (!s.ok()) return s;
+    if (progress && !progress(done, total)) {
+      return Status(Code::interrupted, fmt::format("stopped after position {}", last));
+    }
+  }
+  if (!cursor.status().ok()) return cursor.status();
+  if (done != total) return CorruptionAt(from + done, "log ends before its head");
+  return Status::OK();
+}
+
+Status RocksEventStore::CatchUpProjections() {
+  if (options_.projector == nullptr) return Status::OK();
+  bool found = false;
+  Status s = ReadGenerationPosition(db_.get(), meta_cf(), rocksdb::ReadOptions(),
+                                    keys::kProjectionKey, &found, &projection_);
+  if (!s.ok()) return s;
+  if (projection_.position > head_.position) {
+    return Status(Code::corruption, fmt::format("projections at position {} are ahead of the "
+                                                "log at {}",
+                                                projection_.position, head_.position));
+  }
+  s = FoldRange(projection_.generation, projection_.position + 1, head_.position,
+                keys::kProjectionKey, nullptr);
+  if (!s.ok()) return s;
+  projection_.position = head_.position;
+  return FromRocks(db_->SyncWAL(), "sync projections");
+}
+
+Status RocksEventStore::RunExclusive(const std::function<Status()>& fn) {
+  Writer w;
+  w.exclusive = true;
+  std::unique_lock lock(mu_);
+  writers_.push_back(&w);
+  while (&w != writers_.front()) w.cv.wait(lock);
+  const bool failed = failed_;
+  lock.unlock();
+  Status s = failed ? Status(Code::store_failed, "an earlier write failed; reopen the ledger")
+                    : fn();
+  lock.lock();
+  SHEBAO_ASSERT(writers_.front() == &w);
+  writers_.pop_front();
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return s;
+}
+
+Status RocksEventStore::RebuildProjections(const RebuildProgress& progress) {
+  if (options_.projector == nullptr) {
+    return Status(Code::invalid_argument, "rebuilding needs a projector");
+  }
+  return RunExclusive([&]() -> Status {
+    // Appends wait: head_ and projection_ are stable while we hold the front of the queue.
+    const uint64_t head = head_.position;
+    const uint8_t active = projection_.generation;
+    const uint8_t target = static_cast<uint8_t>(active + 1);
+    bool resuming = false;
+    keys::GenerationPosition state;
+    Status s = ReadGenerationPosition(db_.get(), meta_cf(), rocksdb::ReadOptions(),
+                                      keys::kRebuildKey, &resuming, &state);
+    if (!s.ok()) return s;
+    uint64_t from = 1;
+    if (resuming && state.generation == target && state.position <= head) {
+      from = state.position + 1;  // an interrupted rebuild: carry on where it stopped
+    } else {
+      // Start clean: nothing of the target generation may survive from an older attempt.
+      const std::string begin(1, static_cast<char>(target));
+      const std::string end(1, static_cast<char>(target + 1));
+      s = FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), projections_cf(), begin,
+                                     target == 0xff ? std::string("\xff\xff", 2) : end),
+                    "clear the rebuild generation");
+      if (!s.ok()) return s;
+    }
+    s = FoldRange(target, from, head, keys::kRebuildKey,
+                  [&](uint64_t done, uint64_t) {
+                    return !progress || progress(from - 1 + done, head);
+                  });
+    if (!s.ok()) return s;
+    // Switch generations in one atomic write, then drop the old one.
+    rocksdb::WriteBatch batch;
+    SHEBAO_ASSERT(batch.Put(meta_cf(), keys::kProjectionKey,
+                            keys::EncodeGenerationPosition({target, head}))
+                      .ok());
+    SHEBAO_ASSERT(batch.Delete(meta_cf(), keys::kRebuildKey).ok());
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    s = FromRocks(db_->Write(synced, &batch), "switch projection generation");
+    if (!s.ok()) return s;
+    {
+      std::lock_guard lock(mu_);
+      projection_ = {target, head};
+    }
+    const std::string old_begin(1, static_cast<char>(active));
+    const std::string old_end = active == 0xff ? std::string("\xff\xff", 2)
+                                               : std::string(1, static_cast<char>(active + 1));
+    return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), projections_cf(), old_begin, old_end),
+                     "drop the old projection generation");
+  });
+}
+
 }  // namespace
 
 Status VerifyRecord(uint64_t position, const Hash256& previous, std::string_view value,
@@ -827,6 +1126,7 @@ Status EventStore::Open(const std::string& path, const StoreOptions& options,
       {std::string(keys::kIdempotencyFamily), index_options},
       {std::string(keys::kClaimsFamily), index_options},
       {std::string(keys::kMetaFamily), index_options},
+      {std::string(keys::kProjectionsFamily), index_options},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -846,6 +1146,8 @@ Status EventStore::Open(const std::string& path, const StoreOptions& options,
   auto store = std::make_unique<RocksEventStore>(options, std::unique_ptr<rocksdb::DB>(raw),
                                                  std::move(handles));
   Status st = store->LoadHead();
+  if (!st.ok()) return st;
+  st = store->CatchUpProjections();
   if (!st.ok()) return st;
   *out = std::move(store);
   return Status::OK();

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@
 
 namespace shebao::ledger {
 
+class Projector;
+
 struct StoreOptions {
   // Create the ledger if the directory holds none. If false, a missing ledger is ledger_not_found.
   bool create_if_missing = true;
@@ -41,6 +44,10 @@ struct StoreOptions {
   Clock* clock = nullptr;
   // RocksDB block cache shared by all column families.
   size_t block_cache_bytes = 64 * 1024 * 1024;
+  // Folds every appended event into the projections, in the same atomic write. Not owned;
+  // must outlive the store. nullptr: no projections are maintained (and on a later open with
+  // a projector, the store first catches the projections up with the log).
+  Projector* projector = nullptr;
 };
 
 // What a batch expects of one stream before it writes.
@@ -114,6 +121,44 @@ struct RecordedEvent {
 
 enum class Direction : uint8_t { forward, backward };
 
+// What a Projector reads and writes: the projections column family, as it will be once the
+// current atomic write lands (reads see earlier writes of the same batch).
+class ProjectionWriter {
+ public:
+  virtual ~ProjectionWriter() = default;
+  virtual Status Get(std::string_view key, std::string* value, bool* found) = 0;
+  virtual void Put(std::string_view key, std::string_view value) = 0;
+  virtual void Delete(std::string_view key) = 0;
+};
+
+// Folds events into projections: apply(state, event) -> state, for live appends, rebuilds and
+// catch-up alike. Apply must be deterministic (the same events give the same bytes) and must
+// fail only on I/O errors of the writer; it runs inside the store's group commit, in position
+// order, one thread at a time.
+class Projector {
+ public:
+  virtual ~Projector() = default;
+  virtual Status Apply(const RecordedEvent& event, ProjectionWriter* writer) = 0;
+};
+
+// A consistent, read-only view of the projections: a RocksDB snapshot in which the
+// projections reflect exactly the log up to position() (never behind or ahead of it).
+class ReadView {
+ public:
+  virtual ~ReadView() = default;
+  // The last log position folded into the projections of this view.
+  virtual uint64_t position() const = 0;
+  virtual Status Get(std::string_view key, std::string* value, bool* found) const = 0;
+  // Visits keys starting with prefix in order until visit returns false.
+  virtual Status Scan(std::string_view prefix,
+                      const std::function<bool(std::string_view key, std::string_view value)>&
+                          visit) const = 0;
+};
+
+// Progress of a rebuild: events folded so far and the total to fold. Returning false stops
+// the rebuild cleanly (interrupted); the next rebuild resumes from there.
+using RebuildProgress = std::function<bool(uint64_t done, uint64_t total)>;
+
 class LogCursor;
 
 class EventStore {
@@ -164,6 +209,20 @@ class EventStore {
   // A cursor over the log from from_position up to the head as of this call. The cursor
   // must not outlive the store.
   virtual std::unique_ptr<LogCursor> NewCursor(uint64_t from_position) const = 0;
+
+  // A consistent view of the projections (see ReadView).
+  virtual std::unique_ptr<ReadView> NewReadView() const = 0;
+
+  // The last log position folded into the projections.
+  virtual uint64_t projection_position() const = 0;
+
+  // Drops and recomputes every projection from the log with the store's projector, into a new
+  // generation that replaces the old one in one atomic write at the end: readers see the old
+  // projections until then, never a half-built one. Safe to interrupt: the next call resumes
+  // where the last one stopped. Appends wait while it runs. REQUIRES: a projector.
+  // Errors: invalid_argument (no projector), interrupted (progress returned false),
+  // corruption, io_error.
+  virtual Status RebuildProjections(const RebuildProgress& progress) = 0;
 
   // Walks the whole log: dense positions, hash links, decodable envelopes whose position
   // matches their key, non-decreasing recorded time, the stream index, and that the stored head

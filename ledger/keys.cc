@@ -89,4 +89,15 @@ std::optional<HeadRecord> DecodeHead(std::string_view value) {
   return head;
 }
 
+std::string EncodeGenerationPosition(const GenerationPosition& gp) {
+  std::string value(1, static_cast<char>(gp.generation));
+  PutBigEndian64(&value, gp.position);
+  return value;
+}
+
+std::optional<GenerationPosition> DecodeGenerationPosition(std::string_view value) {
+  if (value.size() != 9) return std::nullopt;
+  return GenerationPosition{static_cast<uint8_t>(value[0]), GetBigEndian64(value.data() + 1)};
+}
+
 }  // namespace shebao::ledger::keys

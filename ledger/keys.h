@@ -8,8 +8,11 @@
 // Column family "idempotency": key = idempotency key bytes
 //                          value = be64(first position) || be64(last position) || sha256(content)
 // Column family "claims": key = claim bytes -> be64(first position of the claiming batch)
+// Column family "projections": key = u8(generation) || projector's key -> projector's value
 // Column family "meta":    key = "head"   value = be64(position) || chain hash || be64(recorded_us)
 //                          key = "format" value = "shebao-ledger/1"
+//                          key = "projection" value = u8(active generation) || be64(position)
+//                          key = "rebuild" value = u8(target generation) || be64(position done)
 #pragma once
 
 #include <cstdint>
@@ -25,6 +28,9 @@ inline constexpr std::string_view kEventsFamily = "events";
 inline constexpr std::string_view kStreamsFamily = "streams";
 inline constexpr std::string_view kIdempotencyFamily = "idempotency";
 inline constexpr std::string_view kClaimsFamily = "claims";
+inline constexpr std::string_view kProjectionsFamily = "projections";
+inline constexpr std::string_view kProjectionKey = "projection";
+inline constexpr std::string_view kRebuildKey = "rebuild";
 inline constexpr std::string_view kMetaFamily = "meta";
 inline constexpr std::string_view kHeadKey = "head";
 inline constexpr std::string_view kFormatKey = "format";
@@ -57,5 +63,13 @@ struct HeadRecord {
 };
 std::string EncodeHead(const HeadRecord& head);
 std::optional<HeadRecord> DecodeHead(std::string_view value);
+
+// The "projection" and "rebuild" meta records: a generation and a position.
+struct GenerationPosition {
+  uint8_t generation = 0;
+  uint64_t position = 0;
+};
+std::string EncodeGenerationPosition(const GenerationPosition& gp);
+std::optional<GenerationPosition> DecodeGenerationPosition(std::string_view value);
 
 }  // namespace shebao::ledger::keys

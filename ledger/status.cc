@@ -27,6 +27,7 @@ std::string_view CodeName(Code code) {
     case Code::ledger_locked: return "ledger_locked";
     case Code::ledger_not_found: return "ledger_not_found";
     case Code::store_failed: return "store_failed";
+    case Code::interrupted: return "interrupted";
   }
   return "unknown_code";
 }

@@ -37,6 +37,7 @@ enum class Code : uint8_t {
   ledger_locked,            // another process holds the ledger for writing
   ledger_not_found,
   store_failed,             // an earlier write failed; the store refuses writes until reopened
+  interrupted,              // a long operation was stopped by its caller; it can be resumed
 };
 
 // Stable snake_case name of a code, e.g. "version_conflict".
