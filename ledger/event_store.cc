@@ -215,6 +215,21 @@ class RocksEventStore final : public EventStore {
     return projection_.position;
   }
   Status RebuildProjections(const RebuildProgress& progress) override;
+  Status GetProjection(std::string_view key, std::string* value, bool* found) const override {
+    *found = false;
+    uint8_t generation = 0;
+    {
+      std::lock_guard lock(mu_);
+      generation = projection_.generation;
+    }
+    std::string k(1, static_cast<char>(generation));
+    k.append(key);
+    auto s = db_->Get(rocksdb::ReadOptions(), projections_cf(), k, value);
+    if (s.IsNotFound()) return Status::OK();
+    if (!s.ok()) return FromRocks(s, "projection read");
+    *found = true;
+    return Status::OK();
+  }
 
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* events_cf() const { return handles_[1]; }

@@ -213,6 +213,10 @@ class EventStore {
   // A consistent view of the projections (see ReadView).
   virtual std::unique_ptr<ReadView> NewReadView() const = 0;
 
+  // Reads one projection row as of the latest write (no snapshot). For writers deciding what
+  // to append: optimistic concurrency (expected versions) covers what changes after the read.
+  virtual Status GetProjection(std::string_view key, std::string* value, bool* found) const = 0;
+
   // The last log position folded into the projections.
   virtual uint64_t projection_position() const = 0;
 

@@ -241,3 +241,46 @@ TEST_CASE("employer contributions: register, declare, pay, arrears") {
                     .Str("bank_code", kBank).Str("bank_ref", "E-3").Json(),
                 Rule::contribution_not_declared, "month");
 }
+
+TEST_CASE("rejections of payments: reversals by the collecting bank, whole refunds only") {
+  DomainLedger l;
+  Walk(l, 9);
+  l.RefusedLine(As("bank", kBank, "collection_failed", "2025-09-09T10:00:00").Num("amount_fen", 0)
+                    .Str("reason", "no funds").Json(),
+                Rule::amount_not_positive, "amount_fen");
+  auto paid = l.Ok(As("bank", kBank, "collect_premium", "2025-09-10T10:00:00").Num("amount_fen", 40'000)
+                       .Str("bank_ref", "B-1"));
+  const auto premium = static_cast<int64_t>(paid.first_position);
+  l.RefusedLine(As("bank", "103100000026", "reverse_payment", "2025-09-11T10:00:00")
+                    .Num("original_position", premium).Str("reason", "x").Json(),
+                Rule::wrong_organisation, "actor.org");
+  l.RefusedLine(As("agency", "110105", "refund_payment", "2025-09-11T10:00:00")
+                    .Num("original_position", premium).Num("amount_fen", 20'000)
+                    .Str("refund_ref", "RF-1").Str("reason", "x").Json(),
+                Rule::amount_mismatch, "amount_fen");
+  l.RefusedLine(As("agency", "310115", "refund_payment", "2025-09-11T10:00:00")
+                    .Num("original_position", premium).Num("amount_fen", 40'000)
+                    .Str("refund_ref", "RF-1").Str("reason", "x").Json(),
+                Rule::wrong_organisation, "actor.org");
+  // An employer payment may reuse a reference a premium used: they are different claims.
+  const std::string employer = EmployerUscc();
+  auto emp = [&](std::string_view name, std::string_view at) {
+    return std::move(Cmd(name, at).Actor("employer", employer, "hr-1").Str("employee_id", kGuardian2));
+  };
+  l.Ok(emp("register_employee", "2026-01-02T10:00:00").Str("employee_name", "赵六").Str("start_month", "2026-01"));
+  l.Ok(emp("declare_contribution", "2026-01-05T10:00:00").Str("month", "2026-01")
+           .Num("base_fen", 800'000).Num("rate_bp", 200).Num("amount_fen", 16'000));
+  l.Ok(emp("pay_contribution", "2026-01-06T10:00:00").Str("month", "2026-01").Num("amount_fen", 16'000)
+           .Str("bank_code", kBank).Str("bank_ref", "B-1"));
+}
+
+TEST_CASE("a guardian acts under a valid citizen ID") {
+  DomainLedger l;
+  Walk(l, 1);
+  l.RefusedLine(Cmd("withdraw", "2025-09-03T10:00:00").Actor("guardian", "", "11010519491231002Y")
+                    .Case(kChild, 2026).Str("reason", "x").Json(),
+                Rule::citizen_id_charset, "actor.id");
+  l.RefusedLine(Cmd("withdraw", "2025-09-03T10:00:00").Actor("guardian", "", "110105194912310021")
+                    .Case(kChild, 2026).Str("reason", "x").Json(),
+                Rule::citizen_id_checksum, "actor.id");
+}

@@ -478,6 +478,9 @@ Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleConte
       const auto* p = e.payload_as_CollectionFailed();
       if (auto r = NeedRole(e, Role::bank, "a failed collection"); !r.ok()) return r;
       if (auto r = NeedStep(s, Step::account_established, "a failed collection"); !r.ok()) return r;
+      if (p->amount_fen() <= 0) {
+        return Reject(Rule::amount_not_positive, "amount_fen", "the amount that was not collected");
+      }
       return NeedReason(View(p->reason_text()), "reason");
     }
 
@@ -529,6 +532,7 @@ Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleConte
           !r.ok()) {
         return r;
       }
+      if (auto r = NeedOrg(e, s.bank_code, "a reversal"); !r.ok()) return r;
       if (p->amount_fen() != s.premium_fen) {
         return Reject(Rule::amount_mismatch, "amount_fen", "a reversal undoes the whole payment");
       }
@@ -539,7 +543,18 @@ Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleConte
       const auto* p = e.payload_as_PaymentRefunded();
       if (auto r = NeedRole(e, Role::agency, "a refund"); !r.ok()) return r;
       if (auto r = NeedReason(View(p->reason_text()), "reason"); !r.ok()) return r;
-      return CheckReversalOrRefund(s, p->original_position(), p->amount_fen(), "a refund");
+      if (auto r = CheckReversalOrRefund(s, p->original_position(), p->amount_fen(), "a refund");
+          !r.ok()) {
+        return r;
+      }
+      if (auto r = NeedOrg(e, s.agency_division_code, "a refund"); !r.ok()) return r;
+      if (p->amount_fen() != s.premium_fen) {
+        return Reject(Rule::amount_mismatch, "amount_fen",
+                      fmt::format("a refund returns the whole premium of {} fen and ends the "
+                                  "coverage",
+                                  s.premium_fen));
+      }
+      return Rejection::None();
     }
 
     case Payload::ApplicationWithdrawn: {
@@ -620,6 +635,7 @@ Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleConte
       const auto* p = e.payload_as_CertificateReady();
       if (auto r = NeedRole(e, Role::agency, "making the certificate"); !r.ok()) return r;
       if (auto r = NeedStep(s, Step::procedures_accepted, "making the certificate"); !r.ok()) return r;
+      if (auto r = NeedOrg(e, s.agency_division_code, "making the certificate"); !r.ok()) return r;
       if (View(p->certificate_no()).empty()) {
         return Reject(Rule::field_empty, "certificate_no", "required");
       }
@@ -653,6 +669,10 @@ Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleConte
                       "an override states its reason and its legal basis");
       }
       if (p->kind() == fb::OverrideKind::early_certificate_issue) {
+        if (auto r = NeedOrg(e, s.agency_division_code, "an early issue override");
+            !r.ok() && s.step >= Step::procedures_accepted) {
+          return r;
+        }
         if (s.step < Step::procedures_accepted || s.step > Step::certificate_collected ||
             s.certificate_due_day == 0) {
           return Reject(Rule::override_not_applicable, "kind",

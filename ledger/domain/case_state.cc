@@ -96,6 +96,7 @@ void ApplyCaseEvent(CaseState* s, const fb::Event& e, uint64_t position) {
       fresh.last_position = s->last_position;
       fresh.last_effective_day = s->last_effective_day;
       fresh.attempt = s->attempt + 1;
+      fresh.opened_position = position;
       *s = std::move(fresh);
       s->step = Step::materials_issued;
       s->pathway = p->pathway();
@@ -115,6 +116,7 @@ void ApplyCaseEvent(CaseState* s, const fb::Event& e, uint64_t position) {
       s->step = Step::declared;
       s->birth_day = p->birth_day();
       s->guardian_id = Str(p->guardian_id());
+      s->child_name = Str(p->child_name());
       s->household_division_code = Str(p->household_division_code());
       if (p->school_uscc() != nullptr && p->school_uscc()->size() > 0) {
         s->school_uscc = p->school_uscc()->str();
@@ -165,6 +167,7 @@ void ApplyCaseEvent(CaseState* s, const fb::Event& e, uint64_t position) {
       s->premium_position = position;
       s->premium_fen = p->amount_fen();
       s->bank_ref = Str(p->bank_ref());
+      s->bank_code = e.actor() != nullptr ? Str(e.actor()->org_id()) : std::string();
       s->paid_day = e.effective_day();
       break;
     }
@@ -176,6 +179,7 @@ void ApplyCaseEvent(CaseState* s, const fb::Event& e, uint64_t position) {
         s->premium_position = position;
         s->premium_fen = p->amount_fen();
         s->bank_ref = Str(p->reference());
+        s->bank_code = e.actor() != nullptr ? Str(e.actor()->org_id()) : std::string();
         s->paid_day = e.effective_day();
       } else {
         s->subsidy_fen += p->amount_fen();
@@ -189,6 +193,7 @@ void ApplyCaseEvent(CaseState* s, const fb::Event& e, uint64_t position) {
       s->premium_fen = 0;
       s->subsidy_fen = 0;
       s->bank_ref.clear();
+      s->bank_code.clear();
       s->reversals += 1;
       break;
     case fb::Payload::PaymentRefunded:

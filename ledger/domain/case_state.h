@@ -73,6 +73,7 @@ struct CaseState {
   int64_t premium_fen = 0;        // individual share collected
   int64_t subsidy_fen = 0;        // government subsidy recorded
   std::string bank_ref;
+  std::string bank_code;  // the bank that collected (the only one that may reverse it)
   Day paid_day = 0;
   int64_t refunded_fen = 0;
   int reversals = 0;
@@ -94,6 +95,10 @@ struct CaseState {
   Day certificate_issued_day = 0;
 
   Day last_effective_day = 0;  // business date of the last event (dates never go back)
+  uint64_t opened_position = 0;  // the MaterialsIssued of the current application
+  std::string child_name;
+
+  bool operator==(const CaseState&) const = default;
 };
 
 // Folds one event of the case's stream into the state. position is the event's global position.

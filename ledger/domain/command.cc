@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "ledger/check.h"
+#include "ledger/domain/ids.h"
 
 namespace shebao::domain {
 namespace {
@@ -281,6 +282,11 @@ Rejection ParseActor(simdjson::dom::element value, CommandActor* actor) {
   }
   if (!have_role) return Reject(Rule::field_missing, "actor.role", "who acts");
   if (actor->id.empty()) return Reject(Rule::field_missing, "actor.id", "person or staff id");
+  if (actor->role == fb::Role::guardian || actor->role == fb::Role::person) {
+    if (Rule r = CheckCitizenId(actor->id); r != Rule::ok) {
+      return Reject(r, "actor.id", "a guardian or person acts under their citizen ID");
+    }
+  }
   if (actor->role != fb::Role::guardian && actor->role != fb::Role::person && actor->org.empty()) {
     return Reject(Rule::field_missing, "actor.org", "the acting organisation");
   }

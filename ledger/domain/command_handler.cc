@@ -7,6 +7,7 @@
 #include "ledger/domain/case_state.h"
 #include "ledger/domain/employer.h"
 #include "ledger/domain/ids.h"
+#include "ledger/domain/projection_rows.h"
 #include "ledger/domain/waiting_period.h"
 #include "ledger/envelope.h"
 
@@ -99,16 +100,52 @@ class EventMaker {
   flatbuffers::FlatBufferBuilder fbb_{1024};
 };
 
+// Where the current state of a stream comes from: its projection row, or a fold of its events.
+class StateSource {
+ public:
+  StateSource(const ledger::EventStore& store, bool from_projections)
+      : store_(store), from_projections_(from_projections) {}
+
+  Status Case(const std::string& stream, std::string_view child, int year, CaseState* state) const {
+    if (!from_projections_) return LoadStream(store_, stream, state, ApplyCaseEvent);
+    return Row(CaseKey(child, year), state, DecodeCaseState);
+  }
+  Status Employment(const std::string& stream, std::string_view uscc, std::string_view employee,
+                    EmploymentState* state) const {
+    if (!from_projections_) return LoadStream(store_, stream, state, ApplyEmploymentEvent);
+    return Row(EmploymentKey(uscc, employee), state, DecodeEmploymentState);
+  }
+  Status Org(std::string_view org_id, OrgState* state) const {
+    if (!from_projections_) return LoadStream(store_, OrgStreamId(org_id), state, ApplyOrgEvent);
+    return Row(OrgKey(org_id), state, DecodeOrgState);
+  }
+
+ private:
+  template <typename State, typename Decode>
+  Status Row(const std::string& key, State* state, Decode decode) const {
+    std::string bytes;
+    bool found = false;
+    Status s = store_.GetProjection(key, &bytes, &found);
+    if (!s.ok() || !found) return s;
+    if (!decode(bytes, state)) {
+      return Status(Code::corruption, fmt::format("projection row {} is malformed", key));
+    }
+    return Status::OK();
+  }
+  const ledger::EventStore& store_;
+  const bool from_projections_;
+};
+
 class Planner {
  public:
   Planner(const ledger::EventStore& store, const PremiumTable& premiums,
-          const WorkingDayCalendar& calendar)
-      : store_(store), premiums_(premiums), calendar_(calendar) {
+          const WorkingDayCalendar& calendar, bool from_projections)
+      : store_(store), premiums_(premiums), calendar_(calendar), source_(store, from_projections) {
     ctx_.premiums = &premiums_;
     ctx_.calendar = &calendar_;
     ctx_.pilot_uscc_accepted = [this](std::string_view uscc) {
       OrgState org;
-      Status s = LoadStream(store_, OrgStreamId(uscc), &org, ApplyOrgEvent);
+      Status s = source_.Org(uscc, &org);
       if (!s.ok()) {
         load_status_ = s;
         return false;
@@ -153,7 +190,7 @@ class Planner {
       return Reject(Rule::coverage_year_out_of_range, "coverage_year", "not a plausible year");
     }
     *stream = CaseStreamId(static_cast<int>(year), child);
-    Status s = LoadStream(store_, *stream, state, ApplyCaseEvent);
+    Status s = source_.Case(*stream, child, static_cast<int>(year), state);
     if (!s.ok()) load_status_ = s;
     state->stream_id = *stream;
     return Rejection::None();
@@ -186,7 +223,7 @@ class Planner {
       bool covered = false;
       if (version > 0) {
         CaseState prior;
-        st = LoadStream(store_, stream, &prior, ApplyCaseEvent);
+        st = source_.Case(stream, s.child_id, y, &prior);
         if (!st.ok()) {
           load_status_ = st;
           return Rejection::None();
@@ -509,7 +546,7 @@ class Planner {
     }
     plan->stream = OrgStreamId(uscc);
     OrgState org;
-    Status s = LoadStream(store_, plan->stream, &org, ApplyOrgEvent);
+    Status s = source_.Org(uscc, &org);
     if (!s.ok()) {
       load_status_ = s;
       return Rejection::None();
@@ -538,7 +575,7 @@ class Planner {
     if (!load_status_.ok()) return Rejection::None();
     plan->stream = EmploymentStreamId(c.actor.org, employee);
     EmploymentState st;
-    Status s = LoadStream(store_, plan->stream, &st, ApplyEmploymentEvent);
+    Status s = source_.Employment(plan->stream, c.actor.org, employee, &st);
     if (!s.ok()) {
       load_status_ = s;
       return Rejection::None();
@@ -588,8 +625,7 @@ class Planner {
                                           static_cast<int32_t>(c.num("month")), c.num("amount_fen"),
                                           c.str("bank_code").c_str(), bank_ref.c_str())
                                           .Union()));
-        plan->claims.push_back(
-            fmt::format("bank_ref/{}/{}", c.num("month") / 100, bank_ref));
+        plan->claims.push_back(fmt::format("contribution/{}/{}/{}", c.actor.org, employee, bank_ref));
         break;
       }
       default:
@@ -601,6 +637,7 @@ class Planner {
   const ledger::EventStore& store_;
   const PremiumTable& premiums_;
   const WorkingDayCalendar& calendar_;
+  StateSource source_;
   RuleContext ctx_;
   Status load_status_;
 };
@@ -608,8 +645,11 @@ class Planner {
 }  // namespace
 
 CommandHandler::CommandHandler(ledger::EventStore* store, const PremiumTable* premiums,
-                               const WorkingDayCalendar* calendar)
-    : store_(store), premiums_(premiums), calendar_(calendar) {
+                               const WorkingDayCalendar* calendar, bool states_from_projections)
+    : store_(store),
+      premiums_(premiums),
+      calendar_(calendar),
+      states_from_projections_(states_from_projections) {
   SHEBAO_ASSERT(store_ != nullptr && premiums_ != nullptr && calendar_ != nullptr);
 }
 
@@ -674,7 +714,7 @@ Status CommandHandler::Execute(const Command& c, CommandOutcome* out) {
       return Status::OK();
     }
 
-    Planner planner(*store_, *premiums_, *calendar_);
+    Planner planner(*store_, *premiums_, *calendar_, states_from_projections_);
     Plan plan;
     Rejection rejection;
     s = planner.PlanCommand(c, &plan, &rejection);

@@ -27,9 +27,11 @@ struct CommandOutcome {
 
 class CommandHandler {
  public:
-  // None owned; all must outlive the handler.
+  // None owned; all must outlive the handler. With states_from_projections the state of a
+  // stream is read from its projection row (one read; REQUIRES the store to run a
+  // DomainProjector), else folded from the stream's events.
   CommandHandler(ledger::EventStore* store, const PremiumTable* premiums,
-                 const WorkingDayCalendar* calendar);
+                 const WorkingDayCalendar* calendar, bool states_from_projections = false);
 
   // Returns a non-OK Status only when the ledger itself fails (io_error, corruption,
   // store_failed); a refused command returns OK with outcome->rejection set.
@@ -43,6 +45,7 @@ class CommandHandler {
   ledger::EventStore* const store_;
   const PremiumTable* const premiums_;
   const WorkingDayCalendar* const calendar_;
+  const bool states_from_projections_;
 };
 
 }  // namespace shebao::domain

@@ -15,6 +15,7 @@
 namespace shebao::domain {
 
 struct MonthContribution {
+  bool operator==(const MonthContribution&) const = default;
   int64_t base_fen = 0;
   int32_t rate_bp = 0;
   int64_t declared_fen = 0;
@@ -33,6 +34,8 @@ struct EmploymentState {
   int start_month = 0;  // yyyymm
   int end_month = 0;    // yyyymm, 0 while employed
   std::map<int, MonthContribution> months;  // yyyymm -> contribution
+
+  bool operator==(const EmploymentState&) const = default;
 };
 
 // REQUIRES: event->stream_version() == state->version + 1.
@@ -50,6 +53,7 @@ int64_t ArrearsFen(const EmploymentState& state, Day on, int* months_in_arrears)
 bool ValidMonth(int yyyymm);
 
 struct OrgState {
+  bool operator==(const OrgState&) const = default;
   uint64_t version = 0;
   bool pilot_uscc_accepted = false;
   uint64_t pilot_override_position = 0;

@@ -1,0 +1,202 @@
+#include "ledger/domain/projector.h"
+
+#include <fmt/format.h>
+
+#include "ledger/domain/projection_rows.h"
+
+namespace shebao::domain {
+namespace {
+
+using ledger::Code;
+using ledger::Status;
+
+std::string_view View(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : s->string_view();
+}
+
+Status Malformed(std::string_view what, uint64_t position) {
+  return Status(Code::corruption, fmt::format("position {}: projection row {} is malformed", position, what));
+}
+
+Day YearStart(int year) { return DayFromYmd(year, 1, 1).value_or(0); }
+Day YearEnd(int year) { return DayFromYmd(year, 12, 31).value_or(0); }
+
+struct Payment {
+  fb::PaymentKind kind = fb::PaymentKind::unknown;
+  int64_t amount_fen = 0;
+  fb::PayerKind payer = fb::PayerKind::unknown;
+  std::string_view payer_id, bank_code, bank_ref, note;
+  uint64_t original_position = 0;
+};
+
+void PutPayment(ledger::ProjectionWriter* w, const ledger::RecordedEvent& re, std::string_view person,
+                const Payment& p, Day period_start, Day period_end) {
+  const fb::Event& e = *re.event();
+  flatbuffers::FlatBufferBuilder fbb(256);
+  auto row = fb::CreatePaymentRowDirect(
+      fbb, re.position, p.kind, e.effective_day(), e.recorded_us(), p.amount_fen, p.payer,
+      std::string(p.payer_id).c_str(), e.channel(), std::string(p.bank_code).c_str(),
+      std::string(p.bank_ref).c_str(), period_start, period_end, e.stream_id()->c_str(),
+      p.original_position, std::string(p.note).c_str());
+  fbb.Finish(row);
+  w->Put(PaymentKey(person, re.position),
+         std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()));
+}
+
+// The payment-record line of a case event, if it is one.
+bool CasePayment(const fb::Event& e, const CaseState& s, Payment* p) {
+  switch (e.payload_type()) {
+    case fb::Payload::PremiumCollected: {
+      const auto* x = e.payload_as_PremiumCollected();
+      *p = {fb::PaymentKind::premium, x->amount_fen(), x->payer(), View(x->payer_id()),
+            View(x->bank_code()), View(x->bank_ref()), "individual share", 0};
+      return true;
+    }
+    case fb::Payload::SubsidyRecorded: {
+      const auto* x = e.payload_as_SubsidyRecorded();
+      *p = {fb::PaymentKind::subsidy, x->amount_fen(), x->payer(), View(x->payer_org()), "",
+            View(x->reference()), View(x->program()), 0};
+      return true;
+    }
+    case fb::Payload::CertificateFeePaid: {
+      const auto* x = e.payload_as_CertificateFeePaid();
+      *p = {fb::PaymentKind::certificate_fee, x->amount_fen(), fb::PayerKind::unknown,
+            View(e.actor()->org_id()), "", View(x->receipt_no()), "certificate-making fee (not a premium)", 0};
+      return true;
+    }
+    case fb::Payload::CollectionFailed: {
+      const auto* x = e.payload_as_CollectionFailed();
+      *p = {fb::PaymentKind::collection_failed, x->amount_fen(), x->payer(), "",
+            View(x->bank_code()), View(x->bank_ref()), View(x->reason_text()), 0};
+      return true;
+    }
+    case fb::Payload::PaymentReversed: {
+      const auto* x = e.payload_as_PaymentReversed();
+      *p = {fb::PaymentKind::reversal, -x->amount_fen(), fb::PayerKind::unknown, "",
+            View(x->bank_code()), View(x->original_bank_ref()), View(x->reason_text()),
+            x->original_position()};
+      return true;
+    }
+    case fb::Payload::PaymentRefunded: {
+      const auto* x = e.payload_as_PaymentRefunded();
+      *p = {fb::PaymentKind::refund, -x->amount_fen(), fb::PayerKind::unknown, "",
+            View(x->bank_code()), View(x->refund_ref()), View(x->reason_text()),
+            x->original_position()};
+      return true;
+    }
+    default:
+      (void)s;
+      return false;
+  }
+}
+
+Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
+  const fb::Event& e = *re.event();
+  // "case/<year>/<child>"
+  const std::string_view stream = View(e.stream_id());
+  const size_t slash = stream.find('/', 5);
+  if (slash == std::string_view::npos) return Status::OK();
+  const int year = std::atoi(std::string(stream.substr(5, slash - 5)).c_str());
+  const std::string child(stream.substr(slash + 1));
+
+  const std::string key = CaseKey(child, year);
+  std::string bytes;
+  bool found = false;
+  Status s = w->Get(key, &bytes, &found);
+  if (!s.ok()) return s;
+  CaseState state;
+  if (found && !DecodeCaseState(bytes, &state)) return Malformed(key, re.position);
+  const bool was_open = found && NextStepOf(state).step != Step::none;
+  const std::string old_queue = was_open ? QueueKey(QueueAgencyOf(state), child, year) : "";
+
+  ApplyCaseEvent(&state, e, re.position);
+  w->Put(key, EncodeCaseState(state));
+
+  Payment payment;
+  if (CasePayment(e, state, &payment)) {
+    PutPayment(w, re, child, payment, YearStart(year), YearEnd(year));
+  }
+
+  const NextStep next = NextStepOf(state);
+  const std::string new_queue = next.step != Step::none ? QueueKey(QueueAgencyOf(state), child, year) : "";
+  if (!old_queue.empty() && old_queue != new_queue) w->Delete(old_queue);
+  if (!new_queue.empty()) {
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateQueueRowDirect(fbb, state.stream_id.c_str(), static_cast<uint8_t>(state.step),
+                                        static_cast<uint8_t>(next.step), next.owner,
+                                        state.last_effective_day, state.certificate_due_day,
+                                        state.due_provisional));
+    w->Put(new_queue, std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()));
+  }
+  return Status::OK();
+}
+
+Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
+  const fb::Event& e = *re.event();
+  const std::string_view stream = View(e.stream_id());  // "employer/<uscc>/<employee>"
+  const size_t slash = stream.find('/', 9);
+  if (slash == std::string_view::npos) return Status::OK();
+  const std::string uscc(stream.substr(9, slash - 9));
+  const std::string employee(stream.substr(slash + 1));
+  const std::string key = EmploymentKey(uscc, employee);
+  std::string bytes;
+  bool found = false;
+  Status s = w->Get(key, &bytes, &found);
+  if (!s.ok()) return s;
+  EmploymentState state;
+  if (found && !DecodeEmploymentState(bytes, &state)) return Malformed(key, re.position);
+  ApplyEmploymentEvent(&state, e, re.position);
+  w->Put(key, EncodeEmploymentState(state));
+
+  int month = 0;
+  Payment p;
+  if (e.payload_type() == fb::Payload::ContributionDeclared) {
+    const auto* x = e.payload_as_ContributionDeclared();
+    month = x->contribution_month();
+    p = {fb::PaymentKind::employer_contribution_declared, x->amount_fen(), fb::PayerKind::employer,
+         View(x->employer_uscc()), "", "", "declared", 0};
+  } else if (e.payload_type() == fb::Payload::ContributionPaid) {
+    const auto* x = e.payload_as_ContributionPaid();
+    month = x->contribution_month();
+    p = {fb::PaymentKind::employer_contribution_paid, x->amount_fen(), fb::PayerKind::employer,
+         View(x->employer_uscc()), View(x->bank_code()), View(x->bank_ref()), "paid", 0};
+  }
+  if (month != 0) {
+    const Day start = DayFromYmd(month / 100, static_cast<unsigned>(month % 100), 1).value_or(0);
+    PutPayment(w, re, employee, p, start, AddMonths(start, 1) - 1);
+  }
+  return Status::OK();
+}
+
+Status ApplyOrg(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
+  const fb::Event& e = *re.event();
+  const std::string key = OrgKey(View(e.stream_id()).substr(4));
+  std::string bytes;
+  bool found = false;
+  Status s = w->Get(key, &bytes, &found);
+  if (!s.ok()) return s;
+  OrgState state;
+  if (found && !DecodeOrgState(bytes, &state)) return Malformed(key, re.position);
+  ApplyOrgEvent(&state, e, re.position);
+  w->Put(key, EncodeOrgState(state));
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string QueueAgencyOf(const CaseState& s) {
+  if (!s.agency_division_code.empty()) return s.agency_division_code;
+  if (s.pathway == fb::Pathway::not_in_school && !s.issuing_org.empty()) return s.issuing_org;
+  if (!s.household_division_code.empty()) return s.household_division_code;
+  return s.issuing_org;
+}
+
+Status DomainProjector::Apply(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
+  const std::string_view stream = View(re.event()->stream_id());
+  if (stream.starts_with("case/")) return ApplyCase(re, w);
+  if (stream.starts_with("employer/")) return ApplyEmployment(re, w);
+  if (stream.starts_with("org/")) return ApplyOrg(re, w);
+  return Status::OK();  // other streams have no projection
+}
+
+}  // namespace shebao::domain
