@@ -365,3 +365,16 @@ TEST_CASE("waiting period: continuous coverage paid in the concentrated period h
   CHECK(s.waiting_months == 0);
   CHECK(domain::FormatIsoDay(s.coverage_effective_day) == "2026-01-01");
 }
+
+TEST_CASE("projections: rebuilt from the log, byte-identical to the live ones") {
+  DomainLedger l;
+  SchoolUpTo(l, Step::certificate_ready);
+  CollectedNotInSchool(l, 2025, "2024-11-05");
+  const auto live = l.DumpProjections();
+  CHECK(live.count(domain::CaseKey(kChild, 2026)) == 1);
+  CHECK(live.count(domain::CaseKey(kChild, 2025)) == 1);
+  // The 2026 school case is open (certificate to collect): it is in agency 110105's queue.
+  CHECK(live.count(domain::QueueKey("110105", kChild, 2026)) == 1);
+  REQUIRE(l.store().RebuildProjections(nullptr).ok());
+  CHECK(l.DumpProjections() == live);
+}

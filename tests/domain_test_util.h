@@ -14,6 +14,8 @@
 #include "ledger/domain/command_handler.h"
 #include "ledger/domain/employer.h"
 #include "ledger/domain/ids.h"
+#include "ledger/domain/projection_rows.h"
+#include "ledger/domain/projector.h"
 #include "tests/test_util.h"
 
 namespace shebao::testing {
@@ -84,13 +86,17 @@ class DomainLedger {
     ledger::StoreOptions options;
     options.sync = false;
     options.clock = &clock_;
+    options.projector = &projector_;
     ledger::Status s = ledger::EventStore::Open(dir_.path(), options, &store_);
     REQUIRE_MESSAGE(s.ok(), s.ToString());
     s = domain::WorkingDayCalendar::Load(SHEBAO_DATA_DIR "/holiday-cn", &calendar_);
     REQUIRE_MESSAGE(s.ok(), s.ToString());
     s = domain::PremiumTable::Load(SHEBAO_DATA_DIR "/premiums.json", &premiums_);
     REQUIRE_MESSAGE(s.ok(), s.ToString());
-    handler_ = std::make_unique<domain::CommandHandler>(store_.get(), &premiums_, &calendar_);
+    // Commands read states from the projections, as in production; Case() below folds the
+    // stream itself, so every test compares the two paths (see CaseFromProjection).
+    handler_ = std::make_unique<domain::CommandHandler>(store_.get(), &premiums_, &calendar_,
+                                                        /*states_from_projections=*/true);
   }
 
   // Parses and executes a line; the parse must succeed.
@@ -150,7 +156,29 @@ class DomainLedger {
                                10000, &events)
                 .ok());
     for (const auto& e : events) domain::ApplyCaseEvent(&state, *e.event(), e.position);
+    // The projection row must say exactly what the fold of the stream says.
+    CHECK(CaseFromProjection(child, year) == state);
     return state;
+  }
+
+  domain::CaseState CaseFromProjection(std::string_view child, int year) {
+    domain::CaseState state;
+    std::string bytes;
+    bool found = false;
+    REQUIRE(store_->GetProjection(domain::CaseKey(child, year), &bytes, &found).ok());
+    if (found) REQUIRE(domain::DecodeCaseState(bytes, &state));
+    return state;
+  }
+
+  // Every projection row, in key order.
+  std::map<std::string, std::string> DumpProjections() {
+    std::map<std::string, std::string> rows;
+    auto view = store_->NewReadView();
+    REQUIRE(view->Scan("", [&](std::string_view k, std::string_view v) {
+                  rows.emplace(std::string(k), std::string(v));
+                  return true;
+                }).ok());
+    return rows;
   }
 
   domain::EmploymentState Employment(std::string_view uscc, std::string_view employee) {
@@ -169,6 +197,7 @@ class DomainLedger {
  private:
   TempDir dir_{"domain"};
   ledger::ManualClock clock_{1'760'000'000'000'000, 1000};
+  domain::DomainProjector projector_;
   std::unique_ptr<ledger::EventStore> store_;
   domain::WorkingDayCalendar calendar_;
   domain::PremiumTable premiums_;
