@@ -210,7 +210,7 @@ class EventStore {
   // must not outlive the store.
   virtual std::unique_ptr<LogCursor> NewCursor(uint64_t from_position) const = 0;
 
-  // A consistent view of the projections (see ReadView).
+  // A consistent view of the projections (see ReadView). The view must not outlive the store.
   virtual std::unique_ptr<ReadView> NewReadView() const = 0;
 
   // Reads one projection row as of the latest write (no snapshot). For writers deciding what

@@ -55,5 +55,37 @@ check "an unknown subcommand exits 2" test $? -eq 2
 "$shebao" --db "$db" ingest --help >"$tmp/help"
 check "ingest --help shows an example" grep -q "example:" "$tmp/help"
 
+# Inquiries (Art. 4): payment and rights records, coverage on a date, as of an earlier position.
+child=110105201503010010
+"$shebao" --db "$db" --format json payments --person $child >"$tmp/pay"
+check "payments: premium line" grep -q '"kind":"premium","date":"2025-09-20","amount_fen":40000' "$tmp/pay"
+check "payments: subsidy line" grep -q '"kind":"subsidy","date":"2025-09-20","amount_fen":70000,"payer":"government_subsidy"' "$tmp/pay"
+check "payments: the fee is a fee" grep -q '"kind":"certificate_fee"' "$tmp/pay"
+check "payments: masked" bash -c "! grep -q $child '$tmp/pay'"
+"$shebao" --db "$db" --format json rights --person $child >"$tmp/rights"
+check "rights: active from 2026-01-01" grep -q '"coverage_year":2026,"status":"active","effective_date":"2026-01-01"' "$tmp/rights"
+check "rights: certificate issued" grep -q '"step":"certificate_issued"' "$tmp/rights"
+"$shebao" --db "$db" covered --person $child --on 2026-02-01 >"$tmp/cov1"
+check "covered on 2026-02-01" grep -q ": covered (active from 2026-01-01" "$tmp/cov1"
+"$shebao" --db "$db" covered --person $child --on 2026-02-01 --as-of 12 >"$tmp/cov2"
+check "not covered as the ledger knew it at position 12" grep -q "NOT covered" "$tmp/cov2"
+"$shebao" --db "$db" --format csv payments --person $child --as-of 13 >"$tmp/pay13"
+check "payments as of 13: the failure and the premium" test "$(wc -l <"$tmp/pay13")" -eq 3
+"$shebao" --db "$db" case case/2026/$child >"$tmp/case"
+check "case: current step" grep -q "current step  certificate_issued" "$tmp/case"
+"$shebao" --db "$db" --format json queue --agency 110105 >"$tmp/queue"
+check "queue: the pending case of child 2" grep -q '"open":1' "$tmp/queue"
+"$shebao" --db "$db" --format json rights --person 440305201208150026 >"$tmp/r2a"
+"$shebao" --db "$db" rebuild >"$tmp/rebuild"
+check "rebuild reports" grep -q "rebuild: projections recomputed from 23 events" "$tmp/rebuild"
+"$shebao" --db "$db" --format json payments --person $child >"$tmp/pay_after"
+"$shebao" --db "$db" --format json rights --person 440305201208150026 >"$tmp/r2b"
+check "rebuilt payments are identical" cmp -s "$tmp/pay" "$tmp/pay_after"
+check "rebuilt rights are identical" cmp -s "$tmp/r2a" "$tmp/r2b"
+"$shebao" --db "$db" --format json stats >"$tmp/stats"
+check "stats: projections at the head" grep -q '"events":23,.*"projection_position":23' "$tmp/stats"
+"$shebao" --db "$db" payments --person 123 >/dev/null 2>&1
+check "an invalid person is a usage error" test $? -eq 2
+
 echo "cli_test: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]

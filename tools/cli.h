@@ -31,9 +31,10 @@ int ExitCodeFor(const ledger::Status& status);
 // Prints "error: <code>: <message>" to stderr and returns the exit code.
 int Fail(const ledger::Status& status);
 
-// Opens the ledger at options.db_path; prints the error and returns false on failure.
+// Opens the ledger at options.db_path with the domain projector (so every writer keeps the
+// projections); prints the error and returns false on failure.
 bool OpenLedger(const GlobalOptions& options, bool create, std::unique_ptr<ledger::EventStore>* out,
-                int* exit_code);
+                int* exit_code, bool sync = true);
 
 // Subcommands. args are the words after the subcommand name.
 int CmdInit(const GlobalOptions& options, const std::vector<std::string>& args);
@@ -43,6 +44,14 @@ int CmdLog(const GlobalOptions& options, const std::vector<std::string>& args);
 int CmdVerify(const GlobalOptions& options, const std::vector<std::string>& args);
 int CmdDemo(const GlobalOptions& options, const std::vector<std::string>& args);
 int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdPayments(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdRights(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdCase(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdQueue(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdEmployer(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdCovered(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdRebuild(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdStats(const GlobalOptions& options, const std::vector<std::string>& args);
 
 }  // namespace shebao::cli
 
@@ -63,6 +72,22 @@ std::optional<int> ParseArgs(const std::vector<std::string>& args, const std::st
 // digit or X) keeps its first 6 and last 4 characters ("110105********0010"), and the value of
 // every JSON field whose name ends in "_name" keeps only its first character.
 std::string MaskPersonalData(std::string_view text, bool reveal);
+
+}  // namespace shebao::cli
+
+namespace shebao::domain {
+class WorkingDayCalendar;
+class PremiumTable;
+}  // namespace shebao::domain
+
+namespace shebao::cli {
+
+// Loads the calendar and the premium table from options.data_dir; prints the error.
+bool LoadDomainData(const GlobalOptions& options, domain::WorkingDayCalendar* calendar,
+                    domain::PremiumTable* premiums, int* exit_code);
+
+// "1234.50" for 123450 fen.
+std::string Yuan(int64_t fen);
 
 // "2025-12-18" for days since 1970-01-01.
 std::string FormatDay(int32_t day);

@@ -64,12 +64,11 @@ int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args
   domain::PremiumTable premiums;
   int code = 0;
   if (!LoadDomainData(options, &calendar, &premiums, &code)) return code;
-  ledger::StoreOptions store_options;
-  store_options.sync = false;  // synced in bulk below
   std::unique_ptr<ledger::EventStore> store;
-  ledger::Status s = ledger::EventStore::Open(options.db_path, store_options, &store);
-  if (!s.ok()) return Fail(s);
-  domain::CommandHandler handler(store.get(), &premiums, &calendar);
+  if (!OpenLedger(options, /*create=*/true, &store, &code, /*sync=*/false)) return code;
+  ledger::Status s;
+  domain::CommandHandler handler(store.get(), &premiums, &calendar,
+                                 /*states_from_projections=*/true);
 
   const bool quiet = vm["quiet"].as<bool>();
   uint64_t line_no = 0, accepted = 0, duplicates = 0, rejected = 0, events = 0;

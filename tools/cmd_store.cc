@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "ledger/domain/projector.h"
 #include "ledger/envelope.h"
 #include "ledger/event_json.h"
 #include "tools/cli.h"
@@ -32,10 +33,17 @@ int Fail(const Status& status) {
   return ExitCodeFor(status);
 }
 
+ledger::Projector* TheProjector() {
+  static domain::DomainProjector* projector = new domain::DomainProjector();
+  return projector;
+}
+
 bool OpenLedger(const GlobalOptions& options, bool create, std::unique_ptr<ledger::EventStore>* out,
-                int* exit_code) {
+                int* exit_code, bool sync) {
   ledger::StoreOptions store_options;
   store_options.create_if_missing = create;
+  store_options.sync = sync;
+  store_options.projector = TheProjector();
   Status s = ledger::EventStore::Open(options.db_path, store_options, out);
   if (!s.ok()) {
     *exit_code = Fail(s);

@@ -28,6 +28,14 @@ const std::map<std::string, Subcommand>& Subcommands() {
       {"head", {cli::CmdHead, "print the last position and chain hash"}},
       {"history", {cli::CmdHistory, "print the events of one stream"}},
       {"log", {cli::CmdLog, "print the log from a position"}},
+      {"payments", {cli::CmdPayments, "a person's payment record (Art. 4)"}},
+      {"rights", {cli::CmdRights, "a person's personal rights record (Art. 4)"}},
+      {"case", {cli::CmdCase, "one application: current step, next step, due date, history"}},
+      {"queue", {cli::CmdQueue, "an agency's open cases, certificates due and overdue"}},
+      {"employer", {cli::CmdEmployer, "an employer's declarations, payments and arrears"}},
+      {"covered", {cli::CmdCovered, "was a child covered on a date (as the ledger knew then)"}},
+      {"rebuild", {cli::CmdRebuild, "drop and recompute every projection from the log"}},
+      {"stats", {cli::CmdStats, "ledger size, head and projection position"}},
       {"verify", {cli::CmdVerify, "verify the whole log: positions, hash chain, index"}},
   };
   return table;

@@ -188,6 +188,10 @@ std::string QueueAgencyOf(const CaseState& s) {
   if (!s.agency_division_code.empty()) return s.agency_division_code;
   if (s.pathway == fb::Pathway::not_in_school && !s.issuing_org.empty()) return s.issuing_org;
   if (!s.household_division_code.empty()) return s.household_division_code;
+  // Before the declaration names the household area: a school's USCC carries the division code
+  // of its registration area in characters 3-8 (GB 32100-2015); other issuers are agencies or
+  // civil affairs offices identified by their division code.
+  if (s.issuing_org.size() == 18) return s.issuing_org.substr(2, 6);
   return s.issuing_org;
 }
 

@@ -25,7 +25,7 @@ class DomainProjector final : public ledger::Projector {
 };
 
 // The agency whose queue holds a case: the agency it was submitted to, else the agency of
-// the household-registration area.
+// the household-registration area, else the area of the organisation that issued the materials.
 std::string QueueAgencyOf(const CaseState& state);
 
 }  // namespace shebao::domain
