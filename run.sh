@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's two set-up commands (README.md):
-#   ./run.sh demo   installs what is missing, builds, and runs the demo on an embedded RocksDB
+#   ./run.sh demo   installs what is missing, builds, records a synthetic city on an embedded
+#                   RocksDB through the full command path, and answers a real inquiry
 #   ./run.sh test   installs what is missing, builds, and runs every test (what CI runs)
 # Environment: BUILD_DIR (default build), JOBS (default nproc), SHEBAO_WERROR=ON to fail on warnings.
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config
           librocksdb-dev libflatbuffers-dev flatbuffers-compiler
-          libfmt-dev libboost-program-options-dev doctest-dev libssl-dev)
+          libfmt-dev libboost-program-options-dev doctest-dev libssl-dev libsimdjson-dev)
 
 install_missing() {
   local missing=()
@@ -35,7 +36,7 @@ case "${1:-}" in
     install_missing
     build
     db="${SHEBAO_DB:-./shebao-demo.db}"
-    "./${BUILD_DIR:-build}/tools/shebao" --db "$db" demo
+    "./${BUILD_DIR:-build}/tools/shebao" --db "$db" demo --children "${CHILDREN:-2000}" --seed 42
     ;;
   test)
     install_missing

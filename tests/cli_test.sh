@@ -87,5 +87,16 @@ check "stats: projections at the head" grep -q '"events":23,.*"projection_positi
 "$shebao" --db "$db" payments --person 123 >/dev/null 2>&1
 check "an invalid person is a usage error" test $? -eq 2
 
+# The demo: a synthetic city through the command path, then an inquiry; idempotent re-run.
+"$shebao" --db "$tmp/demo.db" demo --children 40 --seed 7 >"$tmp/demo1" 2>&1
+check "demo exits 0" test $? -eq 0
+check "demo: every command accepted" grep -q "commands: .* accepted, 0 already recorded, 0 rejected" "$tmp/demo1"
+check "demo: prints the inquiry" grep -q "personal rights record of" "$tmp/demo1"
+check "demo: verifies the chain" grep -q "verify: ok" "$tmp/demo1"
+"$shebao" --db "$tmp/demo.db" demo --children 40 --seed 7 >"$tmp/demo2" 2>&1
+check "demo again: nothing new" grep -q ": 0 accepted, .* already recorded, 0 rejected" "$tmp/demo2"
+"$shebao" --db "$tmp/demo.db" demo --children 41 --seed 7 >/dev/null 2>&1
+check "demo refuses another city's ledger" test $? -eq 2
+
 echo "cli_test: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]

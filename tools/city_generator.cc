@@ -1,13 +1,14 @@
 #include "tools/city_generator.h"
 
+#include <fmt/compile.h>
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <iterator>
 #include <random>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "ledger/domain/dates.h"
 #include "ledger/domain/ids.h"
@@ -103,7 +104,8 @@ Person PersonOf(uint64_t index, Day first_birth, uint64_t days, uint64_t seq_str
   const uint64_t r = index / 4;
   p.sequence = r % 1000;
   const uint64_t block = r / 1000;
-  p.birth = first_birth + static_cast<Day>(((block % days) * kBlockStride + p.sequence * seq_stride) % days);
+  p.birth = first_birth +
+            static_cast<Day>(((block % days) * kBlockStride + p.sequence * seq_stride) % days);
   const domain::Ymd ymd = domain::ToYmd(p.birth);
   std::memcpy(p.id.data(), kCityDivisions[index % 4].data(), 6);
   PutDigits(p.id.data() + 6, static_cast<uint64_t>(ymd.year), 4);
@@ -169,17 +171,18 @@ class City {
                         : u < kSchoolShare + kNotInSchoolShare ? kNotInSchool
                                                                : kLowIncome;
       pathways_[i] = p;
-      ++(p == kSchool ? stats_.school : p == kNotInSchool ? stats_.not_in_school : stats_.low_income);
+      ++(p == kSchool        ? stats_.school
+         : p == kNotInSchool ? stats_.not_in_school
+                             : stats_.low_income);
     }
     const uint64_t wanted = (n + kChildrenPerSchool - 1) / kChildrenPerSchool;
     const uint64_t schools = std::max<uint64_t>(4, (wanted + 3) / 4 * 4);
     schools_.reserve(schools);
     for (uint64_t s = 0; s < schools; ++s) schools_.push_back(OrgUscc("12", s, "MB"));
 
-    employer_count_ = n == 0 ? 0
-                      : options_.employers != 0
-                          ? options_.employers
-                          : std::max<uint64_t>(1, n / kChildrenPerEmployer);
+    employer_count_ = n == 0                    ? 0
+                      : options_.employers != 0 ? options_.employers
+                                                : std::max<uint64_t>(1, n / kChildrenPerEmployer);
     per_employer_ = std::min<uint64_t>(kCityEmployeesPerEmployer, n);
     const int first_month = options_.first_year * 12;
     const int last_month = options_.last_year * 12 + 11;
@@ -191,7 +194,8 @@ class City {
         Employment m;
         m.guardian = (e * kCityEmployeesPerEmployer + k) % n;
         m.start = std::min(last_month, first_month + static_cast<int>(U(18)));
-        if (Chance(kLeaver)) m.end = m.start + static_cast<int>(U(static_cast<uint64_t>(last_month - m.start + 1)));
+        if (Chance(kLeaver))
+          m.end = m.start + static_cast<int>(U(static_cast<uint64_t>(last_month - m.start + 1)));
         employments_.push_back(m);
       }
     }
@@ -206,9 +210,7 @@ class City {
 
  private:
   // --- randomness (portable: no std distributions) ---
-  uint64_t U(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<Uint128>(rng_()) * n) >> 64);
-  }
+  uint64_t U(uint64_t n) { return static_cast<uint64_t>((static_cast<Uint128>(rng_()) * n) >> 64); }
   bool Chance(uint64_t per_10000) { return U(10'000) < per_10000; }
 
   // --- the case clock: dates never go back ---
@@ -232,21 +234,48 @@ class City {
   }
 
   // --- line writing ---
-  std::back_insert_iterator<fmt::memory_buffer> Out() { return std::back_inserter(buf_); }
+  fmt::appender Out() { return fmt::appender(buf_); }
 
+  void Append(std::string_view text) { buf_.append(text.data(), text.data() + text.size()); }
+
+  // "at":"YYYY-MM-DDTHH:MM:00", written by hand (the hottest field).
   void WriteAt(Day day, int minute) {
-    const domain::Ymd d = domain::ToYmd(day);
-    fmt::format_to(Out(), "\"at\":\"{:04}-{:02}-{:02}T{:02}:{:02}:00\"", d.year, d.month, d.day,
-                   minute / 60, minute % 60);
+    if (day != at_day_) {
+      at_day_ = day;
+      const domain::Ymd d = domain::ToYmd(day);
+      PutDigits(at_ + 6, static_cast<uint64_t>(d.year), 4);
+      PutDigits(at_ + 11, d.month, 2);
+      PutDigits(at_ + 14, d.day, 2);
+    }
+    PutDigits(at_ + 17, static_cast<uint64_t>(minute / 60), 2);
+    PutDigits(at_ + 20, static_cast<uint64_t>(minute % 60), 2);
+    Append(std::string_view(at_, sizeof(at_) - 1));
+  }
+
+  void WriteAtParts(int year, unsigned month, unsigned day, int minute) {
+    at_day_ = INT32_MIN;
+    PutDigits(at_ + 6, static_cast<uint64_t>(year), 4);
+    PutDigits(at_ + 11, month, 2);
+    PutDigits(at_ + 14, day, 2);
+    PutDigits(at_ + 17, static_cast<uint64_t>(minute / 60), 2);
+    PutDigits(at_ + 20, static_cast<uint64_t>(minute % 60), 2);
+    Append(std::string_view(at_, sizeof(at_) - 1));
+  }
+
+  // "YYYY-MM" of a month index (year * 12 + month - 1), into a small buffer.
+  std::string_view MonthText(int month) {
+    PutDigits(month_, static_cast<uint64_t>(month / 12), 4);
+    PutDigits(month_ + 5, static_cast<uint64_t>(month % 12 + 1), 2);
+    return {month_, 7};
   }
 
   void Begin(std::string_view command, Actor actor) {
     buf_.clear();
-    fmt::format_to(Out(), "{{\"command\":\"{}\",\"key\":\"c{}-{}-{}-{}\",", command,
+    fmt::format_to(Out(), FMT_COMPILE("{{\"command\":\"{}\",\"key\":\"c{}-{}-{}-{}\","), command,
                    options_.seed, child_, year_, line_in_case_++);
     WriteAt(day_, minute_);
     if (actor == Actor::holder || actor == Actor::issuer) {
-      actor = pathway_ == kSchool ? Actor::school
+      actor = pathway_ == kSchool      ? Actor::school
               : pathway_ == kLowIncome ? Actor::civil_affairs
               : actor == Actor::holder ? Actor::guardian
                                        : Actor::agency;
@@ -255,26 +284,37 @@ class City {
     }
     switch (actor) {
       case Actor::school:
-        fmt::format_to(Out(), ",\"actor\":{{\"role\":\"school\",\"org\":\"{}\",\"id\":\"teacher-{:02}\"}}",
-                       school_, child_ % 40 + 1);
+        fmt::format_to(
+            Out(),
+            FMT_COMPILE(",\"actor\":{{\"role\":\"school\",\"org\":\"{}\",\"id\":\"teacher-{}\"}}"),
+            school_, child_ % 40 + 1);
         break;
       case Actor::guardian:
-        fmt::format_to(Out(), ",\"actor\":{{\"role\":\"guardian\",\"id\":\"{}\"}}", guardian_.view());
+        fmt::format_to(Out(), FMT_COMPILE(",\"actor\":{{\"role\":\"guardian\",\"id\":\"{}\"}}"),
+                       guardian_.view());
         break;
       case Actor::agency:
-        fmt::format_to(Out(), ",\"actor\":{{\"role\":\"agency\",\"org\":\"{}\",\"id\":\"staff-{}\"}}",
-                       division_, child_ % 12 + 1);
+        fmt::format_to(
+            Out(),
+            FMT_COMPILE(",\"actor\":{{\"role\":\"agency\",\"org\":\"{}\",\"id\":\"staff-{}\"}}"),
+            division_, child_ % 12 + 1);
         break;
       case Actor::civil_affairs:
-        fmt::format_to(Out(), ",\"actor\":{{\"role\":\"civil_affairs\",\"org\":\"{}\",\"id\":\"ca-{}\"}}",
-                       division_, child_ % 5 + 1);
+        fmt::format_to(
+            Out(),
+            FMT_COMPILE(
+                ",\"actor\":{{\"role\":\"civil_affairs\",\"org\":\"{}\",\"id\":\"ca-{}\"}}"),
+            division_, child_ % 5 + 1);
         break;
       default:
-        fmt::format_to(Out(), ",\"actor\":{{\"role\":\"bank\",\"org\":\"{}\",\"id\":\"teller-{}\"}}",
-                       bank_, child_ % 30 + 1);
+        fmt::format_to(
+            Out(),
+            FMT_COMPILE(",\"actor\":{{\"role\":\"bank\",\"org\":\"{}\",\"id\":\"teller-{}\"}}"),
+            bank_, child_ % 30 + 1);
         break;
     }
-    fmt::format_to(Out(), ",\"child_id\":\"{}\",\"coverage_year\":{}", child_id_.view(), year_);
+    fmt::format_to(Out(), FMT_COMPILE(",\"child_id\":\"{}\",\"coverage_year\":{}"),
+                   child_id_.view(), year_);
   }
 
   void Finish(uint64_t events = 1) {
@@ -297,68 +337,80 @@ class City {
     const std::string_view relationship = other_guardian_ ? "other_guardian"
                                           : male          ? "father"
                                                           : "mother";
-    fmt::format_to(Out(),
-                   ",\"child_name\":\"{}{}\",\"guardian_id\":\"{}\",\"guardian_name\":\"{}{}\","
-                   "\"relationship\":\"{}\",\"household_division_code\":\"{}\","
-                   "\"declaration_ref\":\"D{}-{}-{}\"",
-                   kSurnames[h % 16], kChildNames[(h >> 8) % 16], guardian_.view(),
-                   other_guardian_ ? kSurnames[(h >> 16) % 16] : kSurnames[h % 16],
-                   male ? kMaleNames[(h >> 24) % 8] : kFemaleNames[(h >> 24) % 8], relationship,
-                   division_, year_, child_, resubmission ? 2 : 1);
-    if (pathway_ == kSchool) fmt::format_to(Out(), ",\"school_uscc\":\"{}\"", school_);
-    if (settled_outside_) fmt::format_to(Out(), ",\"settled_outside_city\":true");
-    if (resubmission) fmt::format_to(Out(), ",\"resubmission\":true");
+    fmt::format_to(
+        Out(),
+        FMT_COMPILE(",\"child_name\":\"{}{}\",\"guardian_id\":\"{}\",\"guardian_name\":\"{}{}\","
+                    "\"relationship\":\"{}\",\"household_division_code\":\"{}\","
+                    "\"declaration_ref\":\"D{}-{}-{}\""),
+        kSurnames[h % 16], kChildNames[(h >> 8) % 16], guardian_.view(),
+        other_guardian_ ? kSurnames[(h >> 16) % 16] : kSurnames[h % 16],
+        male ? kMaleNames[(h >> 24) % 8] : kFemaleNames[(h >> 24) % 8], relationship, division_,
+        year_, child_, resubmission ? 2 : 1);
+    if (pathway_ == kSchool) fmt::format_to(Out(), FMT_COMPILE(",\"school_uscc\":\"{}\""), school_);
+    if (settled_outside_) fmt::format_to(Out(), FMT_COMPILE(",\"settled_outside_city\":true"));
+    if (resubmission) fmt::format_to(Out(), FMT_COMPILE(",\"resubmission\":true"));
     Finish();
   }
 
   void Submit(bool resubmission) {
     Begin("submit_materials", Actor::guardian);
-    fmt::format_to(Out(), ",\"to_org\":\"{}\"", pathway_ == kSchool ? school_ : division_);
-    if (resubmission) fmt::format_to(Out(), ",\"resubmission\":true");
+    fmt::format_to(Out(), FMT_COMPILE(",\"to_org\":\"{}\""),
+                   pathway_ == kSchool ? school_ : division_);
+    if (resubmission) fmt::format_to(Out(), FMT_COMPILE(",\"resubmission\":true"));
     Finish();
   }
 
   void Review(bool agency, std::string_view outcome, std::string_view reason = {},
               std::string_view reason_code = {}) {
     Begin("review", agency ? Actor::agency : Actor::org_reviewer);
-    const std::string_view stage = agency ? "agency" : pathway_ == kSchool ? "school" : "civil_affairs";
-    fmt::format_to(Out(), ",\"stage\":\"{}\",\"outcome\":\"{}\"", stage, outcome);
-    if (!reason.empty()) fmt::format_to(Out(), ",\"reason\":\"{}\"", reason);
-    if (!reason_code.empty()) fmt::format_to(Out(), ",\"reason_code\":\"{}\"", reason_code);
+    const std::string_view stage = agency                ? "agency"
+                                   : pathway_ == kSchool ? "school"
+                                                         : "civil_affairs";
+    fmt::format_to(Out(), FMT_COMPILE(",\"stage\":\"{}\",\"outcome\":\"{}\""), stage, outcome);
+    if (!reason.empty()) fmt::format_to(Out(), FMT_COMPILE(",\"reason\":\"{}\""), reason);
+    if (!reason_code.empty())
+      fmt::format_to(Out(), FMT_COMPILE(",\"reason_code\":\"{}\""), reason_code);
     Finish();
   }
 
   void ReturnAt(bool agency) {
     const uint64_t which = U(4);
     Review(agency, "returned_for_correction", kReturnReasons[which],
-           which == 0 ? "PHOTO" : which == 3 ? "DIVISION" : "DOCS");
+           which == 0   ? "PHOTO"
+           : which == 3 ? "DIVISION"
+                        : "DOCS");
     ++stats_.returns;
   }
 
   void Forward() {
     Begin("forward_to_agency", Actor::issuer);
-    fmt::format_to(Out(), ",\"agency_division_code\":\"{}\",\"batch_ref\":\"BATCH-{}-{}\"",
-                   division_, year_, day_);
+    // Begin wrote today's date into at_: one batch per organisation and day.
+    fmt::format_to(Out(),
+                   FMT_COMPILE(",\"agency_division_code\":\"{}\",\"batch_ref\":\"BATCH-{}\""),
+                   division_, std::string_view(at_ + 6, 10));
     Finish();
   }
 
   void Receive() {
     Begin("receive", Actor::agency);
-    fmt::format_to(Out(), ",\"receipt_no\":\"RCV{}-{}\"", year_, child_);
+    fmt::format_to(Out(), FMT_COMPILE(",\"receipt_no\":\"RCV{}-{}\""), year_, child_);
     Finish();
   }
 
   void Collect() {
     Begin("collect_premium", Actor::bank);
-    fmt::format_to(Out(), ",\"amount_fen\":{},\"bank_ref\":\"B{}-{}-{}\"", kCityIndividualFen,
-                   year_, child_, ++collections_);
+    fmt::format_to(Out(), FMT_COMPILE(",\"amount_fen\":{},\"bank_ref\":\"B{}-{}-{}\""),
+                   kCityIndividualFen, year_, child_, ++collections_);
     premium_position_ = position_;
     Finish(3);  // the individual share, the government subsidy, the coverage decision
   }
 
   void Withdraw() {
     Begin("withdraw", Actor::guardian);
-    fmt::format_to(Out(), ",\"reason\":\"the family is moving to another city\",\"reason_code\":\"MOVE\"");
+    fmt::format_to(
+        Out(),
+        FMT_COMPILE(
+            ",\"reason\":\"the family is moving to another city\",\"reason_code\":\"MOVE\""));
     Finish();
     ++stats_.withdrawals;
   }
@@ -412,15 +464,16 @@ class City {
 
     // Step 1: materials (and the sealed list on the low-income pathway).
     Begin("issue_materials", Actor::issuer);
-    fmt::format_to(Out(), ",\"pathway\":\"{}\"", kPathwayNames[pathway_]);
+    fmt::format_to(Out(), FMT_COMPILE(",\"pathway\":\"{}\""), kPathwayNames[pathway_]);
     Finish();
     if (pathway_ == kLowIncome) {
       Next(0, 2);
       Begin("confirm_low_income_list", Actor::guardian);
-      fmt::format_to(Out(),
-                     ",\"list_no\":\"MZ{}-{}\",\"low_income_certificate_no\":\"DB-{}-{}\","
-                     "\"sealed\":true",
-                     year_, child_, division_, child_);
+      fmt::format_to(
+          Out(),
+          FMT_COMPILE(",\"list_no\":\"MZ{}-{}\",\"low_income_certificate_no\":\"DB-{}-{}\","
+                      "\"sealed\":true"),
+          year_, child_, division_, child_);
       Finish();
     }
     Next(0, 3);
@@ -481,7 +534,8 @@ class City {
     Simple("enter_info", Actor::agency);
     Next(0, 2);
     Begin("establish_account", Actor::agency);
-    fmt::format_to(Out(), ",\"account_no\":\"ACC-{}-{}\",\"bank_code\":\"{}\"", division_, child_, bank_);
+    fmt::format_to(Out(), FMT_COMPILE(",\"account_no\":\"ACC-{}-{}\",\"bank_code\":\"{}\""),
+                   division_, child_, bank_);
     Finish();
     if (withdraw) {
       Next(0, 3);
@@ -492,10 +546,12 @@ class City {
     if (fail) {
       Next(1, 5);
       Begin("collection_failed", Actor::bank);
-      fmt::format_to(Out(),
-                     ",\"amount_fen\":{},\"reason\":\"insufficient funds\",\"reason_code\":\"NSF\","
-                     "\"bank_ref\":\"F{}-{}\"",
-                     kCityIndividualFen, year_, child_);
+      fmt::format_to(
+          Out(),
+          FMT_COMPILE(
+              ",\"amount_fen\":{},\"reason\":\"insufficient funds\",\"reason_code\":\"NSF\","
+              "\"bank_ref\":\"F{}-{}\""),
+          kCityIndividualFen, year_, child_);
       Finish();
       ++stats_.failures;
     }
@@ -504,10 +560,12 @@ class City {
     if (reverse) {
       Next(1, 3);
       Begin("reverse_payment", Actor::bank);
-      fmt::format_to(Out(),
-                     ",\"original_position\":{},\"reason\":\"duplicate debit\",\"reason_code\":\"DUP\","
-                     "\"reversal_ref\":\"R{}-{}\"",
-                     premium_position_, year_, child_);
+      fmt::format_to(
+          Out(),
+          FMT_COMPILE(
+              ",\"original_position\":{},\"reason\":\"duplicate debit\",\"reason_code\":\"DUP\","
+              "\"reversal_ref\":\"R{}-{}\""),
+          premium_position_, year_, child_);
       Finish(2);  // the reversal, coverage back to pending
       ++stats_.reversals;
       Next(1, 3);
@@ -516,10 +574,11 @@ class City {
     if (refund) {
       Next(5, 30);
       Begin("refund_payment", Actor::agency);
-      fmt::format_to(Out(),
-                     ",\"original_position\":{},\"amount_fen\":{},\"refund_ref\":\"RF{}-{}\","
-                     "\"reason\":\"enrolled in another city\",\"reason_code\":\"MOVE\"",
-                     premium_position_, kCityIndividualFen, year_, child_);
+      fmt::format_to(
+          Out(),
+          FMT_COMPILE(",\"original_position\":{},\"amount_fen\":{},\"refund_ref\":\"RF{}-{}\","
+                      "\"reason\":\"enrolled in another city\",\"reason_code\":\"MOVE\""),
+          premium_position_, kCityIndividualFen, year_, child_);
       Finish(2);  // the refund, coverage refunded
       ++stats_.refunds;
       return;
@@ -530,19 +589,20 @@ class City {
     Simple("request_certificate", Actor::holder);
     Next(0, 1);
     Begin("print_certificate_list", Actor::holder);
-    fmt::format_to(Out(), ",\"list_no\":\"CL{}-{}\"", year_, child_);
+    fmt::format_to(Out(), FMT_COMPILE(",\"list_no\":\"CL{}-{}\""), year_, child_);
     Finish();
     Next(0, 2);
     Begin("pay_certificate_fee", Actor::holder);
-    fmt::format_to(Out(), ",\"amount_fen\":{},\"receipt_no\":\"CF{}-{}\"", kCityCertificateFeeFen,
-                   year_, child_);
+    fmt::format_to(Out(), FMT_COMPILE(",\"amount_fen\":{},\"receipt_no\":\"CF{}-{}\""),
+                   kCityCertificateFeeFen, year_, child_);
     Finish();
     Next(0, 3);
     Simple("accept_certificate_procedures", Actor::agency);
     const Day accepted = day_;
     JumpTo(accepted + 15 + static_cast<Day>(U(16)));
     Begin("certificate_ready", Actor::agency);
-    fmt::format_to(Out(), ",\"certificate_no\":\"CERT-{}-{}-{}\"", division_, year_, child_);
+    fmt::format_to(Out(), FMT_COMPILE(",\"certificate_no\":\"CERT-{}-{}-{}\""), division_, year_,
+                   child_);
     Finish();
     if (pathway_ == kNotInSchool) {
       Next(1, 7);  // no due date on this pathway
@@ -555,20 +615,17 @@ class City {
   }
 
   // --- employers ---
-  void BeginEmployer(std::string_view command, uint64_t employer, uint64_t k, int month,
-                     char tag, Day day, int minute, std::string_view employee) {
+  void BeginEmployer(std::string_view command, uint64_t employer, uint64_t k, int month, char tag,
+                     int at_month, unsigned at_day, int minute, std::string_view employee) {
     buf_.clear();
-    fmt::format_to(Out(), "{{\"command\":\"{}\",\"key\":\"e{}-{}-{}-{:04}{:02}-{}\",", command,
-                   options_.seed, employer, k, month / 12, month % 12 + 1, tag);
-    WriteAt(day, minute);
-    fmt::format_to(Out(),
-                   ",\"actor\":{{\"role\":\"employer\",\"org\":\"{}\",\"id\":\"hr-{}\"}},"
-                   "\"employee_id\":\"{}\"",
-                   View(employers_[employer]), employer % 9 + 1, employee);
-  }
-
-  static Day MonthDay(int month, unsigned day) {
-    return DayOf(month / 12, static_cast<unsigned>(month % 12 + 1), day);
+    fmt::format_to(Out(), FMT_COMPILE("{{\"command\":\"{}\",\"key\":\"e{}-{}-{}-{}-{}\","), command,
+                   options_.seed, employer, k, MonthText(month), tag);
+    WriteAtParts(at_month / 12, static_cast<unsigned>(at_month % 12 + 1), at_day, minute);
+    fmt::format_to(
+        Out(),
+        FMT_COMPILE(",\"actor\":{{\"role\":\"employer\",\"org\":\"{}\",\"id\":\"hr-{}\"}},"
+                    "\"employee_id\":\"{}\""),
+        View(employers_[employer]), employer % 9 + 1, employee);
   }
 
   void EmployerYear(int year) {
@@ -583,43 +640,40 @@ class City {
         if (!registers && from > to && !leaves) continue;
         const Person g = GuardianOf(m.guardian);
         if (registers) {
-          BeginEmployer("register_employee", e, k, m.start, 'r', MonthDay(m.start, 2), 9 * 60,
-                        g.view());
+          BeginEmployer("register_employee", e, k, m.start, 'r', m.start, 2, 9 * 60, g.view());
           const uint64_t h = Mix(m.guardian);
           const bool male = g.sequence % 2 == 1;
-          fmt::format_to(Out(), ",\"employee_name\":\"{}{}\",\"start_month\":\"{:04}-{:02}\"",
+          fmt::format_to(Out(), FMT_COMPILE(",\"employee_name\":\"{}{}\",\"start_month\":\"{}\""),
                          kSurnames[h % 16],
                          male ? kMaleNames[(h >> 24) % 8] : kFemaleNames[(h >> 24) % 8],
-                         m.start / 12, m.start % 12 + 1);
+                         MonthText(m.start));
           Finish();
           ++stats_.employees;
         }
         for (int month = from; month <= to; ++month) {
-          BeginEmployer("declare_contribution", e, k, month, 'd', MonthDay(month, 5), 10 * 60,
-                        g.view());
-          fmt::format_to(Out(),
-                         ",\"month\":\"{:04}-{:02}\",\"base_fen\":{},\"rate_bp\":{},\"amount_fen\":{}",
-                         month / 12, month % 12 + 1, kCityContributionBaseFen,
-                         kCityContributionRateBp, kCityContributionFen);
+          BeginEmployer("declare_contribution", e, k, month, 'd', month, 5, 10 * 60, g.view());
+          fmt::format_to(
+              Out(),
+              FMT_COMPILE(",\"month\":\"{}\",\"base_fen\":{},\"rate_bp\":{},\"amount_fen\":{}"),
+              MonthText(month), kCityContributionBaseFen, kCityContributionRateBp,
+              kCityContributionFen);
           Finish();
           if (Chance(kUnpaidMonth)) {
             ++stats_.unpaid_months;
             continue;
           }
-          BeginEmployer("pay_contribution", e, k, month, 'p', MonthDay(month + 1, 10), 10 * 60,
-                        g.view());
+          BeginEmployer("pay_contribution", e, k, month, 'p', month + 1, 10, 10 * 60, g.view());
           fmt::format_to(Out(),
-                         ",\"month\":\"{:04}-{:02}\",\"amount_fen\":{},\"bank_code\":\"{}\","
-                         "\"bank_ref\":\"E{}-{}-{:04}{:02}\"",
-                         month / 12, month % 12 + 1, kCityContributionFen, kCityBanks[e % 4], e, k,
-                         month / 12, month % 12 + 1);
+                         FMT_COMPILE(",\"month\":\"{}\",\"amount_fen\":{},\"bank_code\":\"{}\","
+                                     "\"bank_ref\":\"E{}-{}-{}\""),
+                         MonthText(month), kCityContributionFen, kCityBanks[e % 4], e, k,
+                         std::string_view(month_, 7));
           Finish();
         }
         if (leaves) {
-          BeginEmployer("deregister_employee", e, k, m.end, 'x', MonthDay(m.end + 1, 1), 10 * 60,
-                        g.view());
-          fmt::format_to(Out(), ",\"end_month\":\"{:04}-{:02}\",\"reason\":\"contract ended\"",
-                         m.end / 12, m.end % 12 + 1);
+          BeginEmployer("deregister_employee", e, k, m.end, 'x', m.end + 1, 1, 10 * 60, g.view());
+          fmt::format_to(Out(), FMT_COMPILE(",\"end_month\":\"{}\",\"reason\":\"contract ended\""),
+                         MonthText(m.end));
           Finish();
         }
       }
@@ -632,6 +686,9 @@ class City {
   uint64_t position_;
   CityStats stats_;
   fmt::memory_buffer buf_;
+  Day at_day_ = INT32_MIN;  // the day at_ holds
+  char at_[27] = "\"at\":\"YYYY-MM-DDTHH:MM:00\"";
+  char month_[8] = "YYYY-MM";
 
   std::vector<uint8_t> pathways_;
   std::vector<std::array<char, 18>> schools_;

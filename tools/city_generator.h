@@ -47,9 +47,10 @@
 //               in data/premiums.json for 2024-2026).
 //   banks       kCityBanks[i % 4] collects child i's premium.
 //   bank_ref    "B<year>-<child>-<n>" (n = 1, 2 after a reversal): unique per coverage year;
-//               employers "E<employer>-<k>-<yyyymm>".
+//               employers "E<employer>-<k>-<yyyy-mm>" (their own claim family).
 //   key         "c<seed>-<child>-<year>-<n>" (n counts the case's lines) and
-//               "e<seed>-<employer>-<k>-<yyyymm>-<r|d|p|x>": unique per line.
+//               "e<seed>-<employer>-<k>-<yyyy-mm>-<r|d|p|x>" (register, declare, pay,
+//               deregister): unique per line, and per seed.
 //
 // Positions. reverse_payment and refund_payment name the collected premium by its global
 // position (original_position), which the generator computes by counting the events each line
@@ -69,8 +70,8 @@ namespace shebao::tools {
 // Chaoyang, Shanghai Pudong, Shenzhen Nanshan, Chengdu Wuhou.
 inline constexpr std::string_view kCityDivisions[4] = {"110105", "310115", "440305", "510107"};
 // Bank codes of the collecting banks (ICBC, ABC, BOC, CCB).
-inline constexpr std::string_view kCityBanks[4] = {"102100099996", "103100000026",
-                                                   "104100000004", "105100000017"};
+inline constexpr std::string_view kCityBanks[4] = {"102100099996", "103100000026", "104100000004",
+                                                   "105100000017"};
 // The amounts the city pays: the individual share and the certificate fee of data/premiums.json
 // (every region, 2024-2026); employers: base 8000 yuan at 2 %.
 inline constexpr int64_t kCityIndividualFen = 40'000;

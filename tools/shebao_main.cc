@@ -24,7 +24,7 @@ const std::map<std::string, Subcommand>& Subcommands() {
   static const std::map<std::string, Subcommand> table = {
       {"init", {cli::CmdInit, "create an empty ledger"}},
       {"ingest", {cli::CmdIngest, "apply JSONL commands from a file or stdin (docs/commands.md)"}},
-      {"demo", {cli::CmdDemo, "record a demo enrollment, read it back, verify the chain"}},
+      {"demo", {cli::CmdDemo, "record a synthetic city, then answer a real inquiry"}},
       {"head", {cli::CmdHead, "print the last position and chain hash"}},
       {"history", {cli::CmdHistory, "print the events of one stream"}},
       {"log", {cli::CmdLog, "print the log from a position"}},

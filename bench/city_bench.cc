@@ -1,0 +1,286 @@
+// The issue-4 benchmarks on a synthetic city (tools/city_generator.h), one phase per process so
+// that each phase's peak RSS is its own (driven by bench/city_bench.sh; BENCHMARKS.md):
+//   city_bench ingest  --dir D --children N --seed S   full command path: parse, rules, append,
+//                                                      project (generation time subtracted)
+//   city_bench raw-put --dir D                         raw RocksDB batched puts (1,000 a batch)
+//                                                      of the same event keys and bytes
+//   city_bench scan    --dir D                         raw sequential scan of the events family
+//   city_bench rebuild --dir D                         drop and recompute all projections
+//   city_bench query   --dir D --children N            payment + rights query of random people
+// Each prints one JSON object on stdout.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "ledger/domain/command_handler.h"
+#include "ledger/domain/projector.h"
+#include "ledger/domain/queries.h"
+#include "ledger/keys.h"
+#include "tools/city_generator.h"
+
+using namespace shebao;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+long PeakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;
+}
+
+struct Args {
+  std::string phase;
+  std::string dir = "/tmp/shebao-city";
+  uint64_t children = 10'000;
+  uint64_t seed = 1;
+  uint64_t samples = 20'000;
+  std::string data = SHEBAO_DATA_DIR;
+};
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  if (argc > 1) a.phase = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--dir") a.dir = v;
+    else if (k == "--children") a.children = std::stoull(v);
+    else if (k == "--seed") a.seed = std::stoull(v);
+    else if (k == "--samples") a.samples = std::stoull(v);
+    else if (k == "--data") a.data = v;
+  }
+  return a;
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "city_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+std::unique_ptr<ledger::EventStore> OpenLedger(const std::string& path, ledger::Projector* p,
+                                               bool create) {
+  ledger::StoreOptions o;
+  o.sync = false;
+  o.create_if_missing = create;
+  o.projector = p;
+  std::unique_ptr<ledger::EventStore> store;
+  ledger::Status s = ledger::EventStore::Open(path, o, &store);
+  if (!s.ok()) Die(s.ToString());
+  return store;
+}
+
+// Opens the ledger's RocksDB directly (for the raw baselines), with its column families.
+std::unique_ptr<rocksdb::DB> OpenRaw(const std::string& path,
+                                     std::vector<rocksdb::ColumnFamilyHandle*>* handles,
+                                     rocksdb::ColumnFamilyHandle** events) {
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok()) Die("list cfs");
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  rocksdb::ColumnFamilyOptions cf;
+  cf.compression = rocksdb::kLZ4Compression;
+  for (const auto& n : names) cfs.emplace_back(n, cf);
+  rocksdb::DB* db = nullptr;
+  rocksdb::DBOptions o;
+  if (!rocksdb::DB::OpenForReadOnly(o, path, cfs, handles, &db).ok()) Die("open raw");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == ledger::keys::kEventsFamily) *events = (*handles)[i];
+  }
+  return std::unique_ptr<rocksdb::DB>(db);
+}
+
+int Ingest(const Args& a) {
+  std::filesystem::remove_all(a.dir);
+  domain::WorkingDayCalendar calendar;
+  domain::PremiumTable premiums;
+  if (auto s = domain::WorkingDayCalendar::Load(a.data + "/holiday-cn", &calendar); !s.ok()) Die(s.ToString());
+  if (auto s = domain::PremiumTable::Load(a.data + "/premiums.json", &premiums); !s.ok()) Die(s.ToString());
+  tools::CityOptions city;
+  city.children = a.children;
+  city.seed = a.seed;
+
+  // Generation alone, to subtract it from the ingest loop below.
+  uint64_t gen_bytes = 0;
+  const auto g0 = Clock::now();
+  tools::CityStats gen_stats = tools::GenerateCity(city, [&](std::string_view line) { gen_bytes += line.size(); });
+  const double gen_s = Seconds(g0, Clock::now());
+
+  domain::DomainProjector projector;
+  auto store = OpenLedger(a.dir, &projector, true);
+  domain::CommandHandler handler(store.get(), &premiums, &calendar, true);
+  uint64_t lines = 0, rejected = 0, events = 0;
+  std::string first_rejection;
+  const auto t0 = Clock::now();
+  tools::GenerateCity(city, [&](std::string_view line) {
+    ++lines;
+    domain::Command c;
+    domain::Rejection r = domain::ParseCommand(line, &c);
+    domain::CommandOutcome out;
+    if (r.ok()) {
+      ledger::Status s = handler.Execute(c, &out);
+      if (!s.ok()) Die(s.ToString());
+      r = out.rejection;
+    }
+    if (!r.ok()) {
+      if (rejected++ == 0) first_rejection = fmt::format("{}: {}", domain::RuleName(r.rule), line);
+      return;
+    }
+    events += out.last_position - out.first_position + 1;
+    if (lines % 10'000 == 0) {
+      if (auto s = store->SyncWal(); !s.ok()) Die(s.ToString());
+    }
+  });
+  if (auto s = store->SyncWal(); !s.ok()) Die(s.ToString());
+  const double total_s = Seconds(t0, Clock::now());
+  const double ingest_s = std::max(total_s - gen_s, 1e-9);
+  if (rejected > 0) std::fprintf(stderr, "city_bench: %llu rejected, first: %s\n",
+                                 static_cast<unsigned long long>(rejected), first_rejection.c_str());
+  std::printf("%s\n", fmt::format("{{\"bench\":\"city_ingest\",\"children\":{},\"lines\":{},\"events\":{},"
+                                  "\"rejected\":{},\"generate_s\":{:.3f},\"ingest_s\":{:.3f},"
+                                  "\"ingest_events_per_s\":{:.0f},\"ingest_commands_per_s\":{:.0f},"
+                                  "\"peak_rss_mb\":{}}}",
+                                  a.children, lines, events, rejected, gen_s, ingest_s,
+                                  static_cast<double>(events) / ingest_s,
+                                  static_cast<double>(lines) / ingest_s, PeakRssMb()).c_str());
+  (void)gen_stats;
+  return rejected == 0 ? 0 : 1;
+}
+
+int RawPut(const Args& a) {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  auto src = OpenRaw(a.dir, &handles, &events);
+  const std::string raw_dir = a.dir + "-raw";
+  std::filesystem::remove_all(raw_dir);
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.compression = rocksdb::kLZ4Compression;
+  o.write_buffer_size = 64 << 20;
+  o.max_background_jobs = 2;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(o, raw_dir, &raw).ok()) Die("open raw target");
+  std::unique_ptr<rocksdb::Iterator> it(src->NewIterator(rocksdb::ReadOptions(), events));
+  double write_s = 0;
+  uint64_t n = 0, bytes = 0;
+  rocksdb::WriteBatch batch;
+  rocksdb::WriteOptions wo;
+  auto flush = [&] {
+    const auto t = Clock::now();
+    if (!raw->Write(wo, &batch).ok()) Die("raw write");
+    write_s += Seconds(t, Clock::now());
+    batch.Clear();
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    batch.Put(it->key(), it->value());
+    bytes += it->value().size();
+    if (++n % 1000 == 0) flush();
+  }
+  if (batch.Count() > 0) flush();
+  if (!raw->SyncWAL().ok()) Die("raw sync");
+  it.reset();
+  for (auto* h : handles) (void)src->DestroyColumnFamilyHandle(h);
+  delete raw;
+  std::filesystem::remove_all(raw_dir);
+  std::printf("%s\n", fmt::format("{{\"bench\":\"city_raw_put\",\"events\":{},\"bytes\":{},\"write_s\":{:.3f},"
+                                  "\"raw_put_events_per_s\":{:.0f}}}",
+                                  n, bytes, write_s, static_cast<double>(n) / write_s).c_str());
+  return 0;
+}
+
+int Scan(const Args& a) {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  auto db = OpenRaw(a.dir, &handles, &events);
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  ro.fill_cache = false;
+  const auto t0 = Clock::now();
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, events));
+  uint64_t n = 0, sum = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ++n;
+    sum += static_cast<uint8_t>(it->value()[it->value().size() - 1]) + it->value().size();
+  }
+  const double s = Seconds(t0, Clock::now());
+  it.reset();
+  for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+  std::printf("%s\n", fmt::format("{{\"bench\":\"city_scan\",\"events\":{},\"scan_s\":{:.3f},"
+                                  "\"scan_events_per_s\":{:.0f},\"checksum\":{}}}",
+                                  n, s, static_cast<double>(n) / s, sum).c_str());
+  return 0;
+}
+
+int Rebuild(const Args& a) {
+  domain::DomainProjector projector;
+  auto store = OpenLedger(a.dir, &projector, false);
+  const auto t0 = Clock::now();
+  ledger::Status s = store->RebuildProjections(nullptr);
+  const double secs = Seconds(t0, Clock::now());
+  if (!s.ok()) Die(s.ToString());
+  const uint64_t n = store->head().position;
+  std::printf("%s\n", fmt::format("{{\"bench\":\"city_rebuild\",\"events\":{},\"rebuild_s\":{:.3f},"
+                                  "\"rebuild_events_per_s\":{:.0f},\"peak_rss_mb\":{}}}",
+                                  n, secs, static_cast<double>(n) / secs, PeakRssMb()).c_str());
+  return 0;
+}
+
+int Query(const Args& a) {
+  domain::DomainProjector projector;
+  auto store = OpenLedger(a.dir, &projector, false);
+  std::mt19937_64 rng(a.seed);
+  std::vector<std::string> people;
+  for (uint64_t i = 0; i < a.samples; ++i) people.push_back(tools::CityChildId(rng() % a.children));
+  std::vector<domain::PaymentLine> lines;
+  std::vector<domain::CaseState> years;
+  uint64_t found = 0;
+  auto one = [&](const std::string& person) {
+    auto view = store->NewReadView();
+    if (!domain::QueryPayments(*view, person, &lines).ok()) Die("payments");
+    if (!domain::QueryRights(*view, person, &years).ok()) Die("rights");
+    found += lines.empty() ? 0 : 1;
+  };
+  for (const auto& p : people) one(p);  // warm
+  std::vector<double> us;
+  us.reserve(people.size());
+  for (const auto& p : people) {
+    const auto t = Clock::now();
+    one(p);
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+  }
+  std::sort(us.begin(), us.end());
+  auto pct = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))]; };
+  std::printf("%s\n", fmt::format("{{\"bench\":\"city_query\",\"children\":{},\"samples\":{},\"with_payments\":{},"
+                                  "\"p50_us\":{:.1f},\"p99_us\":{:.1f},\"max_us\":{:.1f},\"peak_rss_mb\":{}}}",
+                                  a.children, people.size(), found / 2, pct(0.50), pct(0.99), us.back(),
+                                  PeakRssMb()).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = Parse(argc, argv);
+  if (a.phase == "ingest") return Ingest(a);
+  if (a.phase == "raw-put") return RawPut(a);
+  if (a.phase == "scan") return Scan(a);
+  if (a.phase == "rebuild") return Rebuild(a);
+  if (a.phase == "query") return Query(a);
+  std::fprintf(stderr, "usage: city_bench ingest|raw-put|scan|rebuild|query [--dir D] [--children N] "
+                       "[--seed S] [--samples K]\n");
+  return 2;
+}

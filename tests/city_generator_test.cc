@@ -1,0 +1,240 @@
+// The synthetic city (tools/city_generator.h): deterministic, accepted line by line by the
+// ledger, with a realistic mix, unique valid identifiers, and fast.
+#include "tools/city_generator.h"
+
+#include <chrono>
+#include <unordered_set>
+#include <vector>
+
+#include "ledger/domain/dates.h"
+#include "ledger/sha256.h"
+#include "tests/domain_test_util.h"
+
+using namespace shebao;
+using namespace shebao::testing;
+using tools::CityOptions;
+using tools::CityStats;
+using tools::GenerateCity;
+
+namespace {
+
+std::vector<std::string> Lines(const CityOptions& options, CityStats* stats = nullptr) {
+  std::vector<std::string> lines;
+  CityStats s = GenerateCity(options, [&](std::string_view line) { lines.emplace_back(line); });
+  if (stats != nullptr) *stats = s;
+  return lines;
+}
+
+double D(uint64_t v) { return static_cast<double>(v); }
+
+std::string Digest(const CityOptions& options) {
+  ledger::Sha256 hasher;
+  GenerateCity(options, [&](std::string_view line) {
+    hasher.Update(line);
+    hasher.Update("\n");
+  });
+  return ledger::HexEncode(hasher.Finish());
+}
+
+}  // namespace
+
+TEST_CASE("city: the same options give the same lines; another seed other lines") {
+  CityOptions options;
+  options.children = 200;
+  options.seed = 42;
+  CityStats s1, s2;
+  const auto a = Lines(options, &s1);
+  const auto b = Lines(options, &s2);
+  REQUIRE(!a.empty());
+  CHECK(a == b);
+  CHECK(s1.lines == a.size());
+  CHECK(s1.events == s2.events);
+  CHECK(Digest(options) == Digest(options));
+
+  CityOptions other = options;
+  other.seed = 43;
+  CHECK(Digest(other) != Digest(options));
+  CHECK(Lines(other) != a);
+}
+
+TEST_CASE("city: every line of a 300-child city is accepted by the ledger") {
+  CityOptions options;
+  options.children = 300;
+  options.seed = 7;
+  options.employers = 3;
+  CityStats stats;
+  const auto lines = Lines(options, &stats);
+  MESSAGE(
+      fmt::format("{} lines, {} events, {} cases, {} returns, {} failures, {} refunds, {} "
+                  "reversals, {} withdrawals, {} refusals, {} late, {} skipped, {} employees, "
+                  "{} unpaid months",
+                  stats.lines, stats.events, stats.cases, stats.returns, stats.failures,
+                  stats.refunds, stats.reversals, stats.withdrawals, stats.refusals,
+                  stats.late_cases, stats.skipped_years, stats.employees, stats.unpaid_months));
+  REQUIRE(lines.size() == stats.lines);
+
+  std::unordered_set<std::string> ids;
+  for (uint64_t i = 0; i < options.children; ++i) ids.insert(tools::CityChildId(i));
+
+  DomainLedger l;
+  uint64_t rejected = 0;
+  std::unordered_set<std::string> keys;
+  std::unordered_set<std::string> seen_children;
+  for (size_t n = 0; n < lines.size(); ++n) {
+    domain::Command command;
+    REQUIRE_MESSAGE(domain::ParseCommand(lines[n], &command).ok(), lines[n]);
+    CHECK_MESSAGE(keys.insert(command.idempotency_key).second, "key reused: ", lines[n]);
+    if (command.has("child_id")) {
+      CHECK_MESSAGE(ids.count(command.str("child_id")) == 1, "unknown child in ", lines[n]);
+      seen_children.insert(command.str("child_id"));
+    }
+    const auto out = l.Run(lines[n]);
+    CHECK_FALSE(out.duplicate);
+    if (!out.rejection.ok()) {
+      if (rejected == 0) {
+        FAIL_CHECK("line ", n + 1, " rejected: ", domain::RuleName(out.rejection.rule), " (",
+                   out.rejection.field, ": ", out.rejection.message, ")\n  in ", lines[n]);
+      }
+      ++rejected;
+    }
+  }
+  CHECK(rejected == 0);
+  // The positions the generator computed for reversals and refunds are the ledger's.
+  CHECK(l.store().head().position == stats.events);
+  CHECK(seen_children.size() > options.children * 9 / 10);
+
+  // Every kind of incident happened, and some cases wait before benefits start.
+  CHECK(stats.returns > 0);
+  CHECK(stats.failures > 0);
+  CHECK(stats.late_cases > 0);
+  CHECK(stats.skipped_years > 0);
+  CHECK(stats.employees == 60);
+  CHECK(stats.unpaid_months > 0);
+  uint64_t waiting = 0, issued = 0, refunded = 0;
+  for (uint64_t i = 0; i < options.children; ++i) {
+    for (int year = options.first_year; year <= options.last_year; ++year) {
+      const domain::CaseState s = l.Case(tools::CityChildId(i), year);
+      if (s.step == domain::Step::none) continue;
+      if (s.coverage == fb::CoverageStatus::active && s.waiting_months > 0) ++waiting;
+      if (s.step == domain::Step::certificate_issued) ++issued;
+      if (s.step == domain::Step::refunded) ++refunded;
+    }
+  }
+  MESSAGE(fmt::format("{} certificates issued, {} cases with a waiting period, {} refunded", issued,
+                      waiting, refunded));
+  CHECK(waiting > 0);
+  CHECK(refunded == stats.refunds);
+  CHECK(issued > stats.cases * 8 / 10);
+}
+
+TEST_CASE("city: a city that starts on a ledger that is not empty") {
+  DomainLedger l;
+  CityOptions first;
+  first.children = 40;
+  first.seed = 3;
+  first.first_year = first.last_year = 2025;
+  CityStats s1;
+  for (const auto& line : Lines(first, &s1)) REQUIRE(l.Run(line).rejection.ok());
+  // Another seed's city on top: same children, so a later year, positions continued.
+  CityOptions second = first;
+  second.seed = 4;
+  second.first_year = second.last_year = 2026;
+  second.first_position = s1.events + 1;
+  CityStats s2;
+  uint64_t rejected = 0, employer_lines = 0;
+  for (const auto& line : Lines(second, &s2)) {
+    // The employers of both cities are the same and registered by the first: skip the second's
+    // employer lines (one event each, all after the cases of the single year).
+    if (line.find("\"role\":\"employer\"") != std::string::npos) {
+      ++employer_lines;
+      continue;
+    }
+    const auto out = l.Run(line);
+    if (!out.rejection.ok() && rejected++ == 0) {
+      FAIL_CHECK(domain::RuleName(out.rejection.rule), " ", out.rejection.message, "\n  in ", line);
+    }
+  }
+  CHECK(rejected == 0);
+  CHECK(employer_lines > 0);
+  CHECK(l.store().head().position == s1.events + s2.events - employer_lines);
+}
+
+TEST_CASE("city: the pathway mix and the incident rates are roughly the asked ones") {
+  CityOptions options;
+  options.children = 2000;
+  const CityStats s = GenerateCity(options, [](std::string_view) {});
+  CHECK(s.children == 2000);
+  CHECK(s.school + s.not_in_school + s.low_income == s.children);
+  const double n = static_cast<double>(s.children);
+  CHECK(D(s.school) / n >= 0.70);
+  CHECK(D(s.school) / n <= 0.90);
+  CHECK(D(s.not_in_school) / n >= 0.07);
+  CHECK(D(s.not_in_school) / n <= 0.17);
+  CHECK(D(s.low_income) / n >= 0.04);
+  CHECK(D(s.low_income) / n <= 0.12);
+  const double cases = static_cast<double>(s.cases);
+  CHECK(D(s.returns) / cases == doctest::Approx(0.05).epsilon(0.4));
+  CHECK(D(s.failures) / cases == doctest::Approx(0.03).epsilon(0.4));
+  CHECK(D(s.late_cases) / cases == doctest::Approx(0.08).epsilon(0.3));
+  CHECK(s.refunds > 0);
+  CHECK(s.withdrawals > 0);
+  CHECK(s.refusals > 0);
+  CHECK(s.reversals > 0);
+  CHECK(s.employees == 40 * 20);
+  // 3 years x (about 96 % of the children x ~19 lines + employer lines).
+  MESSAGE(fmt::format("{} lines for {} children: {:.1f} lines per child", s.lines, s.children,
+                      D(s.lines) / n));
+}
+
+TEST_CASE("city: child IDs are valid and unique for 100k children") {
+  std::unordered_set<std::string> ids;
+  ids.reserve(100'000);
+  const domain::Day first = *domain::DayFromYmd(2009, 1, 1);
+  const domain::Day last = *domain::DayFromYmd(2022, 12, 31);
+  for (uint64_t i = 0; i < 100'000; ++i) {
+    const std::string id = tools::CityChildId(i);
+    REQUIRE_MESSAGE(domain::CheckCitizenId(id) == domain::Rule::ok, id);
+    const domain::Day birth = *domain::CitizenIdBirthDay(id);
+    REQUIRE(birth >= first);
+    REQUIRE(birth <= last);
+    REQUIRE(id.substr(0, 6) == tools::kCityDivisions[i % 4]);
+    REQUIRE_MESSAGE(ids.insert(id).second, "duplicate ", id, " at ", i);
+  }
+  CHECK(ids.size() == 100'000);
+  // The far end of the range stays valid.
+  CHECK(domain::CheckCitizenId(tools::CityChildId(tools::kCityChildrenMax - 1)) ==
+        domain::Rule::ok);
+}
+
+TEST_CASE("city: 45 calendar days after an acceptance is never before the due date") {
+  domain::WorkingDayCalendar calendar;
+  REQUIRE(domain::WorkingDayCalendar::Load(SHEBAO_DATA_DIR "/holiday-cn", &calendar).ok());
+  int longest = 0;
+  domain::Day at = 0;
+  for (domain::Day d = *domain::DayFromYmd(2020, 1, 1); d <= *domain::DayFromYmd(2026, 12, 31);
+       ++d) {
+    const int span = calendar.AddWorkingDays(d, 20).day - d;
+    if (span > longest) {
+      longest = span;
+      at = d;
+    }
+  }
+  MESSAGE(fmt::format("longest span of 20 working days: {} calendar days after {}", longest,
+                      domain::FormatIsoDay(at)));
+  CHECK(longest <= 45);
+}
+
+TEST_CASE("city: generation speed for 100k children" * doctest::skip()) {
+  CityOptions options;
+  options.children = 100'000;
+  uint64_t bytes = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const CityStats s = GenerateCity(options, [&](std::string_view line) { bytes += line.size(); });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  MESSAGE(
+      fmt::format("{} lines ({:.1f} per child, {:.0f} bytes per line) in {:.3f} s: {:.0f} "
+                  "lines/s, {:.0f} ns per line",
+                  s.lines, D(s.lines) / D(s.children), D(bytes) / D(s.lines), seconds,
+                  D(s.lines) / seconds, seconds * 1e9 / D(s.lines)));
+}
