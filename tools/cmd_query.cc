@@ -102,27 +102,47 @@ bool CheckPerson(const std::string& person, int* code) {
   return true;
 }
 
+// What payments, rights and covered share: --person (and --as-of), the ledger, the view.
+struct PersonQuery {
+  std::string person;
+  std::unique_ptr<ledger::EventStore> store;  // declared before view: the view dies first
+  std::unique_ptr<ledger::ReadView> view;
+};
+
+// Parses args with desc (which gets --person and --as-of), opens the ledger and the view.
+// Returns nullopt when the query should run, else the exit code to return.
+std::optional<int> OpenPersonQuery(const GlobalOptions& options, const std::vector<std::string>& args,
+                                   po::options_description& desc, const std::string& usage,
+                                   const std::string& example, po::variables_map* vm,
+                                   PersonQuery* q) {
+  desc.add_options()("person", po::value<std::string>()->required(), "citizen ID")(
+      "as-of", po::value<std::string>(), "a position, or a Beijing time YYYY-MM-DDTHH:MM:SS");
+  if (auto code = ParseArgs(args, usage, example, desc, po::positional_options_description(), vm)) {
+    return code;
+  }
+  q->person = (*vm)["person"].as<std::string>();
+  int code = 0;
+  if (!CheckPerson(q->person, &code)) return code;
+  if (!OpenLedger(options, false, &q->store, &code)) return code;
+  if (!PersonView(*q->store, *vm, q->person, &q->view, &code)) return code;
+  return std::nullopt;
+}
+
 std::string_view PaymentKindName(fb::PaymentKind k) { return fb::EnumNamePaymentKind(k); }
 
 }  // namespace
 
 int CmdPayments(const GlobalOptions& options, const std::vector<std::string>& args) {
   po::options_description desc("payments options");
-  desc.add_options()("person", po::value<std::string>()->required(), "citizen ID")(
-      "as-of", po::value<std::string>(), "a position, or a Beijing time YYYY-MM-DDTHH:MM:SS");
   po::variables_map vm;
-  if (auto code = ParseArgs(args, "shebao payments --person ID [--as-of POS|TIME]",
-                            "shebao --format json payments --person 110105201503010010", desc,
-                            po::positional_options_description(), &vm)) {
+  PersonQuery q;
+  if (auto code = OpenPersonQuery(options, args, desc, "shebao payments --person ID [--as-of POS|TIME]",
+                                  "shebao --format json payments --person 110105201503010010", &vm,
+                                  &q)) {
     return *code;
   }
-  const std::string person = vm["person"].as<std::string>();
-  int code = 0;
-  if (!CheckPerson(person, &code)) return code;
-  std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
-  std::unique_ptr<ledger::ReadView> view;
-  if (!PersonView(*store, vm, person, &view, &code)) return code;
+  const std::string& person = q.person;
+  const auto& view = q.view;
   std::vector<domain::PaymentLine> lines;
   Status s = domain::QueryPayments(*view, person, &lines);
   if (!s.ok()) return Fail(s);
@@ -197,21 +217,16 @@ std::string RightsJson(const domain::CaseState& c) {
 
 int CmdRights(const GlobalOptions& options, const std::vector<std::string>& args) {
   po::options_description desc("rights options");
-  desc.add_options()("person", po::value<std::string>()->required(), "citizen ID")(
-      "as-of", po::value<std::string>(), "a position, or a Beijing time YYYY-MM-DDTHH:MM:SS");
   po::variables_map vm;
-  if (auto code = ParseArgs(args, "shebao rights --person ID [--as-of POS|TIME]",
-                            "shebao rights --person 110105201503010010 --as-of 2025-10-01T00:00:00",
-                            desc, po::positional_options_description(), &vm)) {
+  PersonQuery q;
+  if (auto code = OpenPersonQuery(options, args, desc, "shebao rights --person ID [--as-of POS|TIME]",
+                                  "shebao rights --person 110105201503010010 --as-of "
+                                  "2025-10-01T00:00:00",
+                                  &vm, &q)) {
     return *code;
   }
-  const std::string person = vm["person"].as<std::string>();
-  int code = 0;
-  if (!CheckPerson(person, &code)) return code;
-  std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
-  std::unique_ptr<ledger::ReadView> view;
-  if (!PersonView(*store, vm, person, &view, &code)) return code;
+  const std::string& person = q.person;
+  const auto& view = q.view;
   std::vector<domain::CaseState> years;
   Status s = domain::QueryRights(*view, person, &years);
   if (!s.ok()) return Fail(s);
@@ -480,27 +495,22 @@ int CmdEmployer(const GlobalOptions& options, const std::vector<std::string>& ar
 
 int CmdCovered(const GlobalOptions& options, const std::vector<std::string>& args) {
   po::options_description desc("covered options");
-  desc.add_options()("person", po::value<std::string>()->required(), "citizen ID")(
-      "on", po::value<std::string>()->required(), "the day (YYYY-MM-DD)")(
-      "as-of", po::value<std::string>(), "as the ledger knew it at a position or Beijing time");
+  desc.add_options()("on", po::value<std::string>()->required(), "the day (YYYY-MM-DD)");
   po::variables_map vm;
-  if (auto code = ParseArgs(args, "shebao covered --person ID --on DATE [--as-of POS|TIME]",
-                            "shebao covered --person 110105201503010010 --on 2026-03-01", desc,
-                            po::positional_options_description(), &vm)) {
+  PersonQuery q;
+  if (auto code = OpenPersonQuery(options, args, desc,
+                                  "shebao covered --person ID --on DATE [--as-of POS|TIME]",
+                                  "shebao covered --person 110105201503010010 --on 2026-03-01", &vm,
+                                  &q)) {
     return *code;
   }
-  const std::string person = vm["person"].as<std::string>();
-  int code = 0;
-  if (!CheckPerson(person, &code)) return code;
+  const std::string& person = q.person;
+  const auto& view = q.view;
   auto day = domain::ParseIsoDay(vm["on"].as<std::string>());
   if (!day) {
     std::cerr << "error: usage: --on is a date YYYY-MM-DD\n";
     return kExitUsage;
   }
-  std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
-  std::unique_ptr<ledger::ReadView> view;
-  if (!PersonView(*store, vm, person, &view, &code)) return code;
   std::vector<domain::CaseState> years;
   Status s = domain::QueryRights(*view, person, &years);
   if (!s.ok()) return Fail(s);

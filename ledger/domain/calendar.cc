@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ledger/check.h"
+#include "ledger/domain/read_file.h"
 #include "ledger/sha256.h"
 
 namespace shebao::domain {
@@ -21,27 +22,6 @@ using ledger::Code;
 using ledger::Status;
 
 namespace {
-
-// Reads a whole file of at most max_bytes into *out.
-Status ReadSmallFile(const fs::path& path, const std::string& name, size_t max_bytes,
-                     std::string* out) {
-  std::error_code ec;
-  const uintmax_t size = fs::file_size(path, ec);
-  if (ec) return Status(Code::io_error, fmt::format("{}: {}", name, ec.message()));
-  if (size > max_bytes) {
-    return Status(Code::invalid_argument,
-                  fmt::format("{}: {} bytes, more than the limit of {}", name, size, max_bytes));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::io_error, fmt::format("{}: cannot open", name));
-  std::string data(static_cast<size_t>(size), '\0');
-  in.read(data.data(), static_cast<std::streamsize>(size));
-  if (static_cast<uintmax_t>(in.gcount()) != size) {
-    return Status(Code::io_error, fmt::format("{}: short read", name));
-  }
-  *out = std::move(data);
-  return Status::OK();
-}
 
 // The year of a file named "<YYYY>.json", or -1 if the name has another shape.
 int YearOfFileName(const std::string& name) {
