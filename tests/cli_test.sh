@@ -70,7 +70,10 @@ check "covered on 2026-02-01" grep -q ": covered (active from 2026-01-01" "$tmp/
 "$shebao" --db "$db" covered --person $child --on 2026-02-01 --as-of 12 >"$tmp/cov2"
 check "not covered as the ledger knew it at position 12" grep -q "NOT covered" "$tmp/cov2"
 "$shebao" --db "$db" --format csv payments --person $child --as-of 13 >"$tmp/pay13"
-check "payments as of 13: the failure and the premium" test "$(wc -l <"$tmp/pay13")" -eq 3
+# Position 13 is inside the collection's atomic batch (13..15): as of it means the whole batch.
+check "payments as of 13: the failure, the premium and its subsidy" test "$(wc -l <"$tmp/pay13")" -eq 4
+"$shebao" --db "$db" payments --person $child --as-of 99999999999999999999999 >/dev/null 2>&1
+check "an overflowing --as-of is a usage error" test $? -eq 2
 "$shebao" --db "$db" case case/2026/$child >"$tmp/case"
 check "case: current step" grep -q "current step  certificate_issued" "$tmp/case"
 "$shebao" --db "$db" --format json queue --agency 110105 >"$tmp/queue"

@@ -86,6 +86,9 @@ namespace shebao::cli {
 bool LoadDomainData(const GlobalOptions& options, domain::WorkingDayCalendar* calendar,
                     domain::PremiumTable* premiums, int* exit_code);
 
+// A name with all but its first character starred ("王**").
+std::string MaskName(std::string_view name);
+
 // "1234.50" for 123450 fen.
 std::string Yuan(int64_t fen);
 

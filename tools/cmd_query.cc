@@ -2,6 +2,7 @@
 // employer, covered, stats. They read one consistent snapshot of the projections, or with
 // --as-of a view folded from the log up to that position or time. Personal data is masked
 // unless --reveal (docs/cli.md).
+#include <charconv>
 #include <filesystem>
 #include <iostream>
 
@@ -50,7 +51,12 @@ std::string DayOrEmpty(domain::Day d) { return d == 0 ? "" : domain::FormatIsoDa
 bool ResolveAsOf(const ledger::EventStore& store, const std::string& text, uint64_t* position,
                  int* code) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-    *position = std::stoull(text);
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *position);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      std::cerr << fmt::format("error: usage: --as-of {} is not a position\n", text);
+      *code = kExitUsage;
+      return false;
+    }
     if (*position > store.head().position) {
       std::cerr << fmt::format("error: usage: --as-of {} is beyond the head {}\n", text,
                                store.head().position);
@@ -84,6 +90,23 @@ bool PersonView(const ledger::EventStore& store, const po::variables_map& vm,
   }
   uint64_t position = 0;
   if (!ResolveAsOf(store, vm["as-of"].as<std::string>(), &position, code)) return false;
+  // The ledger never held part of an atomic batch: a position inside one means its end.
+  if (position > 0) {
+    std::vector<ledger::RecordedEvent> at;
+    bool found = false;
+    ledger::IdempotencyInfo batch;
+    Status s = store.ReadAll(position, 1, &at);
+    if (s.ok() && !at.empty()) {
+      s = store.LookupIdempotency(at[0].event()->idempotency_key()->string_view(), &found, &batch);
+    }
+    if (!s.ok()) {
+      *code = Fail(s);
+      return false;
+    }
+    if (found && batch.first_position <= position && position <= batch.last_position) {
+      position = batch.last_position;
+    }
+  }
   Status s = domain::ViewAsOf(store, person, position, view);
   if (!s.ok()) {
     *code = Fail(s);
@@ -455,13 +478,14 @@ int CmdEmployer(const GlobalOptions& options, const std::vector<std::string>& ar
     int months_late = 0;
     const int64_t arrears = domain::ArrearsFen(e, on, &months_late);
     if (json) {
-      out += fmt::format("{}{{\"employee_id\":{},\"name\":{},\"start_month\":{},\"end_month\":{},"
+      out += fmt::format("{}{{\"employee_id\":{},\"employee_name\":{},\"start_month\":{},\"end_month\":{},"
                          "\"arrears_fen\":{},\"months_in_arrears\":{},\"months\":[",
                          k ? "," : "", Json(e.employee_id), Json(e.employee_name), e.start_month,
                          e.end_month, arrears, months_late);
     } else if (!csv) {
       out += fmt::format("employee {} ({}), from {}{}: arrears {} yuan over {} months on {}\n",
-                         e.employee_id, e.employee_name, e.start_month,
+                         e.employee_id, options.reveal ? e.employee_name : MaskName(e.employee_name),
+                         e.start_month,
                          e.end_month ? fmt::format(" to {}", e.end_month) : "", Yuan(arrears),
                          months_late, domain::FormatIsoDay(on));
       out += fmt::format("  {:<7} {:>12} {:>6} {:>10} {:>10}\n", "month", "base", "rate", "declared", "paid");

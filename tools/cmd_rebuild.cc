@@ -1,6 +1,7 @@
 // shebao rebuild: drops and recomputes every projection from the log. A progress bar (events/s,
-// ETA) goes to stderr when it is a terminal. Ctrl-C stops it cleanly; queries meanwhile and
-// afterwards see the previous projections until a rebuild completes, and the next run resumes.
+// ETA) goes to stderr when it is a terminal. Ctrl-C stops it cleanly: the previous projections
+// stay in use until a rebuild completes, and the next run resumes. (Other processes cannot open
+// the ledger while this one holds it; read-only access from other processes is issue 7's.)
 #include <unistd.h>
 
 #include <atomic>

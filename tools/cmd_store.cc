@@ -29,8 +29,15 @@ int ExitCodeFor(const Status& status) {
 }
 
 int Fail(const Status& status) {
-  std::cerr << "error: " << status.ToString() << "\n";
+  // Errors can quote identifiers (stream ids hold citizen IDs): always masked.
+  std::cerr << MaskPersonalData("error: " + status.ToString() + "\n", /*reveal=*/false);
   return ExitCodeFor(status);
+}
+
+std::string MaskName(std::string_view name) {
+  const std::string json = fmt::format("{{\"x_name\":\"{}\"}}", name);
+  const std::string masked = MaskPersonalData(json, /*reveal=*/false);
+  return masked.substr(11, masked.size() - 13);
 }
 
 ledger::Projector* TheProjector() {
