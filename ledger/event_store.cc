@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -247,6 +248,8 @@ class RocksEventStore final : public EventStore {
   struct Writer {
     bool exclusive = false;  // a rebuild: runs alone at the front of the queue
     const AppendBatch* batch = nullptr;
+    Hash256 digest{};        // the batch's content digest, computed before queueing
+    size_t bytes = 0;        // the batch's event bytes
     const std::vector<std::string_view>* streams = nullptr;
     AppendResult* result = nullptr;
     Status status;
@@ -276,6 +279,7 @@ class RocksEventStore final : public EventStore {
   Head head_;                    // guarded by mu_; written only by the leader
   keys::GenerationPosition projection_;  // guarded by mu_; written only by the leader
   bool failed_ = false;          // guarded by mu_
+  size_t last_group_size_ = 0;   // guarded by mu_: writers in the last synced group
 };
 
 Status RocksEventStore::StoredStreamVersion(std::string_view stream_id, uint64_t* version) const {
@@ -340,19 +344,32 @@ Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
   w.batch = &batch;
   w.streams = &streams;
   w.result = result;
+  // Work that needs no shared state is done here, in parallel, not by the group leader.
+  w.digest = batch.content_digest ? *batch.content_digest : ContentDigest(batch);
+  for (const auto& e : batch.events) w.bytes += e.size();
 
   std::unique_lock lock(mu_);
   writers_.push_back(&w);
+  if (writers_.size() > 1) writers_.front()->cv.notify_one();  // a leader may wait for company
   while (!w.done && &w != writers_.front()) w.cv.wait(lock);
   if (w.done) return w.status;
+
+  // A synced leader briefly waits for the writers its predecessor's sync released, so that
+  // concurrent appenders share one sync instead of alternating in two half groups.
+  if (write_options_.sync && last_group_size_ > 1) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(kCommitDelayMaxUs);
+    while (writers_.size() < last_group_size_ && !writers_.back()->exclusive) {
+      if (w.cv.wait_until(lock, deadline) == std::cv_status::timeout) break;
+    }
+  }
 
   // This writer leads a group: itself and the writers queued behind it, up to the limits.
   std::vector<Writer*> group;
   size_t group_bytes = 0;
   for (Writer* x : writers_) {
     if (x->exclusive) break;
-    size_t bytes = 0;
-    for (const auto& e : x->batch->events) bytes += e.size();
+    const size_t bytes = x->bytes;
     if (!group.empty() &&
         (group_bytes + bytes > kGroupCommitBytesMax || group.size() >= kGroupCommitWritersMax)) {
       break;
@@ -361,6 +378,7 @@ Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
     group_bytes += bytes;
   }
   const bool failed = failed_;
+  last_group_size_ = group.size();
   lock.unlock();
 
   Head new_head;
@@ -460,7 +478,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
 
   for (Writer* x : group) {
     const AppendBatch& batch = *x->batch;
-    const Hash256 digest = batch.content_digest ? *batch.content_digest : ContentDigest(batch);
+    const Hash256& digest = x->digest;
 
     // Idempotency first: a retry of a committed batch must not fail its version check.
     std::optional<keys::IdempotencyRecord> seen;
@@ -543,7 +561,12 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     }
     if (!x->status.ok()) continue;
 
-    // Accepted: assign positions and versions, fill in the envelope, chain the hashes.
+    // Accepted: assign positions and versions, fill in the envelope, chain the hashes. Batches
+    // over many streams look their stream up in an index rather than by a linear search.
+    std::unordered_map<std::string_view, size_t> current_index;
+    if (current.size() > 8) {
+      for (size_t k = 0; k < current.size(); ++k) current_index.emplace(current[k].first, k);
+    }
     const Head head_before = head;
     if (indexed != nullptr) {
       wb->SetSavePoint();
@@ -552,10 +575,17 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     x->result->first_position = head.position + 1;
     for (size_t i = 0; i < batch.events.size(); ++i) {
       std::string_view stream = (*x->streams)[i];
-      auto cur = std::find_if(current.begin(), current.end(),
-                              [&](const auto& p) { return p.first == stream; });
-      SHEBAO_ASSERT(cur != current.end());
-      const uint64_t version = ++cur->second;
+      uint64_t version = 0;
+      if (current_index.empty()) {
+        auto cur = std::find_if(current.begin(), current.end(),
+                                [&](const auto& p) { return p.first == stream; });
+        SHEBAO_ASSERT(cur != current.end());
+        version = ++cur->second;
+      } else {
+        auto it = current_index.find(stream);
+        SHEBAO_ASSERT(it != current_index.end());
+        version = ++current[it->second].second;
+      }
       const uint64_t position = head.position + 1;
 
       std::string value = batch.events[i];
