@@ -21,6 +21,7 @@
 #include "ledger/check.h"
 #include "ledger/constants.h"
 #include "ledger/keys.h"
+#include "ledger/rocks_options.h"
 
 namespace shebao::ledger {
 namespace {
@@ -1144,35 +1145,9 @@ Status EventStore::Open(const std::string& path, const StoreOptions& options,
     return Status(Code::ledger_not_found, fmt::format("no ledger at {}", path));
   }
 
-  rocksdb::Options db_options;
-  db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = options.create_if_missing;
-  db_options.max_background_jobs = 2;
-  db_options.bytes_per_sync = 1 << 20;
-  db_options.max_open_files = 512;
-
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-
-  rocksdb::ColumnFamilyOptions events_options;
-  events_options.write_buffer_size = 64 << 20;
-  events_options.compression = rocksdb::kLZ4Compression;
-  events_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  rocksdb::ColumnFamilyOptions index_options = events_options;
-  index_options.write_buffer_size = 32 << 20;
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, index_options},
-      {std::string(keys::kEventsFamily), events_options},
-      {std::string(keys::kStreamsFamily), index_options},
-      {std::string(keys::kIdempotencyFamily), index_options},
-      {std::string(keys::kClaimsFamily), index_options},
-      {std::string(keys::kMetaFamily), index_options},
-      {std::string(keys::kProjectionsFamily), index_options},
-  };
+  rocksdb::DBOptions db_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  LedgerRocksOptions(options.block_cache_bytes, options.create_if_missing, &db_options, &families);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, path, families, &handles, &raw);
