@@ -977,8 +977,15 @@ class SnapshotReadView final : public ReadView {
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& visit) const override {
     const std::string start = Key(prefix);
+    // An upper bound lets RocksDB use the prefix Bloom filter when the prefix is long enough
+    // (auto_prefix_mode) and read in total order otherwise.
+    std::string limit = start;
+    while (!limit.empty() && static_cast<uint8_t>(limit.back()) == 0xff) limit.pop_back();
+    if (!limit.empty()) limit.back() = static_cast<char>(static_cast<uint8_t>(limit.back()) + 1);
+    const rocksdb::Slice upper(limit);
     rocksdb::ReadOptions ro = ro_;
-    ro.prefix_same_as_start = false;
+    ro.auto_prefix_mode = true;
+    if (!limit.empty()) ro.iterate_upper_bound = &upper;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, projections_));
     for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
       if (!visit(it->key().ToStringView().substr(1), it->value().ToStringView())) break;

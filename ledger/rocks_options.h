@@ -9,6 +9,9 @@
 
 namespace shebao::ledger {
 
+// The prefix length of the projections family's prefix Bloom filter.
+inline constexpr size_t kProjectionPrefixBytes = 22;
+
 // Fills the database options and the column families of a ledger, in the store's order:
 // default, events, streams, idempotency, claims, meta, projections.
 void LedgerRocksOptions(size_t block_cache_bytes, bool create_if_missing,
