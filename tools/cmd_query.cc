@@ -243,8 +243,7 @@ int CmdRights(const GlobalOptions& options, const std::vector<std::string>& args
   po::variables_map vm;
   PersonQuery q;
   if (auto code = OpenPersonQuery(options, args, desc, "shebao rights --person ID [--as-of POS|TIME]",
-                                  "shebao rights --person 110105201503010010 --as-of "
-                                  "2025-10-01T00:00:00",
+                                  "shebao rights --person 110105201503010010 --as-of 12",
                                   &vm, &q)) {
     return *code;
   }
