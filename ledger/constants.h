@@ -36,6 +36,9 @@ inline constexpr size_t kGroupCommitWritersMax = 1024;
 // queue again (they were released by its sync). Without it, 8 writers alternate in two groups
 // of about 4 per WAL sync.
 inline constexpr int64_t kCommitDelayMaxUs = 200;
+// Events folded into the projections per write during a rebuild or catch-up (the rows they
+// touch are kept in memory meanwhile; an interrupted rebuild resumes at a multiple of this).
+inline constexpr uint64_t kFoldBatchEvents = 16384;
 // Events returned by one stream or log read call.
 inline constexpr size_t kReadLimitMax = 100000;
 

@@ -949,7 +949,51 @@ Status ReadGenerationPosition(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta
   return Status::OK();
 }
 
-constexpr uint64_t kFoldBatchEvents = 4096;
+// A rebuild's view of the projections: rows read once from RocksDB and kept in memory for the
+// batch (a case's many events rewrite one row), written as one put per row at the end.
+class WriteBackProjectionWriter final : public ProjectionWriter {
+ public:
+  WriteBackProjectionWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t generation)
+      : db_(db), cf_(cf), generation_(generation) {}
+
+  Status Get(std::string_view key, std::string* value, bool* found) override {
+    if (auto it = rows_.find(std::string(key)); it != rows_.end()) {
+      *found = it->second.has_value();
+      if (*found) *value = *it->second;
+      return Status::OK();
+    }
+    *found = false;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_, Key(key), value);
+    if (s.IsNotFound()) return Status::OK();
+    if (!s.ok()) return FromRocks(s, "projection read");
+    *found = true;
+    return Status::OK();
+  }
+  void Put(std::string_view key, std::string_view value) override {
+    rows_[std::string(key)] = std::string(value);
+  }
+  void Delete(std::string_view key) override { rows_[std::string(key)] = std::nullopt; }
+
+  // Adds every row changed in this batch to batch and forgets them.
+  void Flush(rocksdb::WriteBatch* batch) {
+    for (const auto& [key, value] : rows_) {
+      const std::string k = Key(key);
+      SHEBAO_ASSERT((value ? batch->Put(cf_, k, *value) : batch->Delete(cf_, k)).ok());
+    }
+    rows_.clear();
+  }
+
+ private:
+  std::string Key(std::string_view key) const {
+    std::string k(1, static_cast<char>(generation_));
+    k.append(key);
+    return k;
+  }
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  const uint8_t generation_;
+  std::unordered_map<std::string, std::optional<std::string>> rows_;
+};
 
 class SnapshotReadView final : public ReadView {
  public:
@@ -1022,9 +1066,9 @@ Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to
   RocksLogCursor cursor(this, from, to);
   uint64_t done = 0;
   const uint64_t total = to - from + 1;
+  WriteBackProjectionWriter writer(db_.get(), projections_cf(), generation);
   while (cursor.Valid()) {
-    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-    BatchProjectionWriter writer(db_.get(), projections_cf(), &batch, generation);
+    rocksdb::WriteBatch batch;
     uint64_t last = 0;
     for (uint64_t n = 0; n < kFoldBatchEvents && cursor.Valid(); ++n, cursor.Next()) {
       Status s = options_.projector->Apply(cursor.event(), &writer);
@@ -1033,11 +1077,12 @@ Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to
       ++done;
     }
     if (!cursor.status().ok()) return cursor.status();
+    writer.Flush(&batch);
     SHEBAO_ASSERT(batch.Put(meta_cf(), rocksdb::Slice(meta_key.data(), meta_key.size()),
                             keys::EncodeGenerationPosition({generation, last}))
                       .ok());
     rocksdb::WriteOptions wo;  // progress is re-derivable: no sync needed until the end
-    Status s = FromRocks(db_->Write(wo, batch.GetWriteBatch()), "fold projections");
+    Status s = FromRocks(db_->Write(wo, &batch), "fold projections");
     if (!s.ok()) return s;
     if (progress && !progress(done, total)) {
       return Status(Code::interrupted, fmt::format("stopped after position {}", last));

@@ -21,7 +21,16 @@ void LedgerRocksOptions(size_t block_cache_bytes, bool create_if_missing,
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+  // Partitioned index and filters: a large ledger's SST files have index blocks of megabytes,
+  // too big for a block-cache shard, which were re-read and decompressed on every iterator
+  // (a person's query took 0.8 ms at 20,000 children). Partitions of 4 KiB stay cached; the
+  // top level is pinned.
+  table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
   table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_top_level_index_and_filter = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
 
   rocksdb::ColumnFamilyOptions events_options;

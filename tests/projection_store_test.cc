@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "ledger/constants.h"
 #include "tests/test_util.h"
 
 using namespace shebao;
@@ -104,15 +105,16 @@ TEST_CASE("an interrupted rebuild leaves the old projections readable and resume
   TempDir dir;
   SumProjector projector;
   auto store = Open(dir.path(), &projector);
-  AppendSome(*store, 0, 10'000);
+  AppendSome(*store, 0, 40'000);
   const auto live = Dump(*store);
   // Stop after the first batch of events.
-  Status s = store->RebuildProjections([](uint64_t done, uint64_t) { return done < 4096; });
+  Status s = store->RebuildProjections(
+      [](uint64_t done, uint64_t) { return done < kFoldBatchEvents; });
   CHECK(s.code() == Code::interrupted);
   // Readers still see the complete old generation.
   CHECK(Dump(*store) == live);
   // Appends go on meanwhile (into the active generation).
-  AppendSome(*store, 10'000, 10'005);
+  AppendSome(*store, 40'000, 40'005);
   const auto live2 = Dump(*store);
   // A reopen, then the next rebuild resumes and finishes.
   store.reset();
@@ -123,8 +125,8 @@ TEST_CASE("an interrupted rebuild leaves the old projections readable and resume
     return true;
   });
   REQUIRE_MESSAGE(s.ok(), s.ToString());
-  // It resumed after the 4,096 events folded before the interruption instead of restarting.
-  CHECK(first_done == 2 * 4096);
+  // It resumed after the batch folded before the interruption instead of restarting.
+  CHECK(first_done == 2 * kFoldBatchEvents);
   CHECK(Dump(*store) == live2);
 }
 
