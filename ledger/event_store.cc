@@ -196,6 +196,8 @@ class RocksEventStore final : public EventStore {
   Status CatchUpProjections();
 
   Status Append(const AppendBatch& batch, AppendResult* result) override;
+  Status AppendMany(const std::vector<AppendBatch>& batches, std::vector<AppendResult>* results,
+                    std::vector<Status>* statuses) override;
   Status SyncWal() override { return FromRocks(db_->SyncWAL(), "sync the write-ahead log"); }
   Head head() const override {
     std::lock_guard lock(mu_);
@@ -251,13 +253,20 @@ class RocksEventStore final : public EventStore {
     const AppendBatch* batch = nullptr;
     Hash256 digest{};        // the batch's content digest, computed before queueing
     size_t bytes = 0;        // the batch's event bytes
-    const std::vector<std::string_view>* streams = nullptr;
+    std::vector<std::string_view> streams;  // the stream of each event
     AppendResult* result = nullptr;
     Status status;
     bool done = false;
-    std::condition_variable cv;
+    // Where this writer is woken: its own, or one shared by the writers of an AppendMany.
+    std::condition_variable own_cv;
+    std::condition_variable* cv = &own_cv;
   };
 
+  // Validates a batch and fills a writer for it (outside the lock).
+  Status PrepareWriter(const AppendBatch& batch, AppendResult* result, Writer* w);
+  // REQUIRES: lock held, leader at the front of the queue. Writes the group that leader heads
+  // and marks every member done (the lock is released while writing).
+  void LeadGroup(std::unique_lock<std::mutex>& lock, Writer* leader);
   // Builds one group's WriteBatch. Called by the group leader without mu_ held.
   void BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatchBase* wb,
                   rocksdb::WriteBatchWithIndex* indexed, Head* new_head);
@@ -335,37 +344,83 @@ Status RocksEventStore::StreamVersion(std::string_view stream_id, uint64_t* vers
   return StoredStreamVersion(stream_id, version);
 }
 
-Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
+Status RocksEventStore::PrepareWriter(const AppendBatch& batch, AppendResult* result,
+                                      Writer* w) {
   SHEBAO_ASSERT(result != nullptr);
-  std::vector<std::string_view> streams;
-  Status shape = ValidateBatchShape(batch, &streams);
+  Status shape = ValidateBatchShape(batch, &w->streams);
   if (!shape.ok()) return shape;
-
-  Writer w;
-  w.batch = &batch;
-  w.streams = &streams;
-  w.result = result;
+  w->batch = &batch;
+  w->result = result;
   // Work that needs no shared state is done here, in parallel, not by the group leader.
-  w.digest = batch.content_digest ? *batch.content_digest : ContentDigest(batch);
-  for (const auto& e : batch.events) w.bytes += e.size();
+  w->digest = batch.content_digest ? *batch.content_digest : ContentDigest(batch);
+  for (const auto& e : batch.events) w->bytes += e.size();
+  return Status::OK();
+}
 
+Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
+  Writer w;
+  Status s = PrepareWriter(batch, result, &w);
+  if (!s.ok()) return s;
   std::unique_lock lock(mu_);
   writers_.push_back(&w);
-  if (writers_.size() > 1) writers_.front()->cv.notify_one();  // a leader may wait for company
-  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
-  if (w.done) return w.status;
+  if (writers_.size() > 1) writers_.front()->cv->notify_one();  // a leader may wait for company
+  while (!w.done && &w != writers_.front()) w.cv->wait(lock);
+  if (!w.done) LeadGroup(lock, &w);
+  return w.status;
+}
 
+Status RocksEventStore::AppendMany(const std::vector<AppendBatch>& batches,
+                                   std::vector<AppendResult>* results,
+                                   std::vector<Status>* statuses) {
+  results->assign(batches.size(), AppendResult());
+  statuses->assign(batches.size(), Status::OK());
+  std::deque<Writer> writers;  // stable addresses
+  std::condition_variable shared_cv;
+  std::vector<size_t> index;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    Writer& w = writers.emplace_back();
+    w.cv = &shared_cv;
+    (*statuses)[i] = PrepareWriter(batches[i], &(*results)[i], &w);
+    if (!(*statuses)[i].ok()) {
+      writers.pop_back();
+    } else {
+      index.push_back(i);
+    }
+  }
+  if (writers.empty()) return Status::OK();
+  std::unique_lock lock(mu_);
+  for (Writer& w : writers) writers_.push_back(&w);
+  // This thread leads every group that starts with one of its writers; other groups (led by
+  // other threads) complete some of its writers.
+  Writer* last = &writers.back();
+  while (!last->done) {
+    Writer* front = writers_.front();
+    bool mine = false;
+    for (Writer& w : writers) mine |= (&w == front);
+    if (mine) {
+      LeadGroup(lock, front);
+    } else {
+      shared_cv.wait(lock);
+    }
+  }
+  lock.unlock();
+  for (size_t k = 0; k < index.size(); ++k) (*statuses)[index[k]] = writers[k].status;
+  return Status::OK();
+}
+
+void RocksEventStore::LeadGroup(std::unique_lock<std::mutex>& lock, Writer* leader) {
+  SHEBAO_ASSERT(writers_.front() == leader && !leader->done);
   // A synced leader briefly waits for the writers its predecessor's sync released, so that
   // concurrent appenders share one sync instead of alternating in two half groups.
   if (write_options_.sync && last_group_size_ > 1) {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::microseconds(kCommitDelayMaxUs);
     while (writers_.size() < last_group_size_ && !writers_.back()->exclusive) {
-      if (w.cv.wait_until(lock, deadline) == std::cv_status::timeout) break;
+      if (leader->cv->wait_until(lock, deadline) == std::cv_status::timeout) break;
     }
   }
 
-  // This writer leads a group: itself and the writers queued behind it, up to the limits.
+  // The group: the leader and the writers queued behind it, up to the limits.
   std::vector<Writer*> group;
   size_t group_bytes = 0;
   for (Writer* x : writers_) {
@@ -415,13 +470,10 @@ Status RocksEventStore::Append(const AppendBatch& batch, AppendResult* result) {
   for (Writer* x : group) {
     SHEBAO_ASSERT(writers_.front() == x);
     writers_.pop_front();
-    if (x != &w) {
-      x->done = true;
-      x->cv.notify_one();
-    }
+    x->done = true;
+    x->cv->notify_one();
   }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  return w.status;
+  if (!writers_.empty()) writers_.front()->cv->notify_one();
 }
 
 namespace {
@@ -575,7 +627,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     }
     x->result->first_position = head.position + 1;
     for (size_t i = 0; i < batch.events.size(); ++i) {
-      std::string_view stream = (*x->streams)[i];
+      std::string_view stream = x->streams[i];
       uint64_t version = 0;
       if (current_index.empty()) {
         auto cur = std::find_if(current.begin(), current.end(),
@@ -1116,7 +1168,7 @@ Status RocksEventStore::RunExclusive(const std::function<Status()>& fn) {
   w.exclusive = true;
   std::unique_lock lock(mu_);
   writers_.push_back(&w);
-  while (&w != writers_.front()) w.cv.wait(lock);
+  while (&w != writers_.front()) w.cv->wait(lock);
   const bool failed = failed_;
   lock.unlock();
   Status s = failed ? Status(Code::store_failed, "an earlier write failed; reopen the ledger")
@@ -1124,7 +1176,7 @@ Status RocksEventStore::RunExclusive(const std::function<Status()>& fn) {
   lock.lock();
   SHEBAO_ASSERT(writers_.front() == &w);
   writers_.pop_front();
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  if (!writers_.empty()) writers_.front()->cv->notify_one();
   return s;
 }
 

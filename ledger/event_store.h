@@ -183,6 +183,14 @@ class EventStore {
   // only after its final SyncWal. Errors: io_error.
   virtual Status SyncWal() = 0;
 
+  // Appends several batches in order, as one group commit where they fit (one WriteBatch, one
+  // WAL write): for a single writer with many small batches, e.g. a file ingest. Each batch is
+  // checked and succeeds or fails on its own, exactly as if appended one after the other;
+  // (*statuses)[i] and (*results)[i] answer batches[i]. Returns non-OK only for errors of the
+  // call itself (none today).
+  virtual Status AppendMany(const std::vector<AppendBatch>& batches,
+                            std::vector<AppendResult>* results, std::vector<Status>* statuses) = 0;
+
   // The last acknowledged event.
   virtual Head head() const = 0;
 

@@ -11,6 +11,8 @@
 #include <functional>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "ledger/constants.h"
 #include "ledger/keys.h"
 #include "tests/test_util.h"
@@ -530,4 +532,78 @@ TEST_CASE("unique claims: of concurrent batches claiming one key exactly one win
   CHECK(won == 1);
   CHECK(taken == kThreads - 1);
   CHECK(store->head().position == 1);
+}
+
+TEST_CASE("AppendMany: each batch succeeds or fails on its own, in order, as one group") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  std::vector<AppendBatch> batches;
+  batches.push_back(OneEventBatch("s/a", "m1", ExpectedVersion::NoStream(), 1));
+  batches.push_back(OneEventBatch("s/a", "m2", ExpectedVersion::Exactly(1), 2));   // sees m1
+  batches.push_back(OneEventBatch("s/a", "m3", ExpectedVersion::Exactly(1), 3));   // conflict
+  AppendBatch bad = OneEventBatch("s/b", "m4", ExpectedVersion::Any(), 4);
+  bad.expectations.clear();                                                          // shape
+  batches.push_back(bad);
+  batches.push_back(OneEventBatch("s/b", "m1", ExpectedVersion::Any(), 5));        // key reused
+  AppendBatch claim1 = OneEventBatch("s/c", "m5", ExpectedVersion::Any(), 6);
+  claim1.claims = {"bank_ref/2026/X"};
+  batches.push_back(claim1);
+  AppendBatch claim2 = OneEventBatch("s/d", "m6", ExpectedVersion::Any(), 7);
+  claim2.claims = {"bank_ref/2026/X"};
+  batches.push_back(claim2);
+  batches.push_back(OneEventBatch("s/a", "m1", ExpectedVersion::NoStream(), 1));   // retry of m1
+
+  std::vector<AppendResult> results;
+  std::vector<Status> statuses;
+  REQUIRE(store->AppendMany(batches, &results, &statuses).ok());
+  REQUIRE(statuses.size() == batches.size());
+  CHECK(statuses[0].ok());
+  CHECK(results[0].first_position == 1);
+  CHECK(statuses[1].ok());
+  CHECK(results[1].first_position == 2);
+  CHECK(statuses[2].code() == Code::version_conflict);
+  CHECK(statuses[3].code() == Code::expectation_missing);
+  CHECK(statuses[4].code() == Code::idempotency_conflict);
+  CHECK(statuses[5].ok());
+  CHECK(results[5].first_position == 3);
+  CHECK(statuses[6].code() == Code::claim_taken);
+  CHECK(statuses[7].ok());
+  CHECK(results[7].duplicate);
+  CHECK(results[7].first_position == 1);
+  CHECK(store->head().position == 3);
+  uint64_t checked = 0;
+  CHECK(store->VerifyChain(&checked).ok());
+  CHECK(checked == 3);
+}
+
+TEST_CASE("AppendMany interleaves safely with concurrent Append calls") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  std::atomic<int> failures{0};
+  std::thread other([&] {
+    for (int i = 0; i < 200; ++i) {
+      AppendResult r;
+      if (!store->Append(OneEventBatch("s/other", "o" + std::to_string(i), ExpectedVersion::Any(), i), &r).ok()) {
+        failures++;
+      }
+    }
+  });
+  for (int round = 0; round < 20; ++round) {
+    std::vector<AppendBatch> batches;
+    for (int i = 0; i < 10; ++i) {
+      batches.push_back(OneEventBatch("s/many", fmt::format("r{}-{}", round, i), ExpectedVersion::Any(), i));
+    }
+    std::vector<AppendResult> results;
+    std::vector<Status> statuses;
+    REQUIRE(store->AppendMany(batches, &results, &statuses).ok());
+    for (const auto& s : statuses) {
+      if (!s.ok()) failures++;
+    }
+    for (size_t i = 1; i < results.size(); ++i) CHECK(results[i].first_position > results[i - 1].first_position);
+  }
+  other.join();
+  CHECK(failures == 0);
+  CHECK(store->head().position == 400);
+  uint64_t checked = 0;
+  CHECK(store->VerifyChain(&checked).ok());
 }
