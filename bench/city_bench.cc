@@ -29,6 +29,7 @@
 #include "ledger/domain/queries.h"
 #include "ledger/keys.h"
 #include "tools/city_generator.h"
+#include "tools/command_batch.h"
 
 using namespace shebao;
 using Clock = std::chrono::steady_clock;
@@ -125,26 +126,25 @@ int Ingest(const Args& a) {
   domain::CommandHandler handler(store.get(), &premiums, &calendar, true);
   uint64_t lines = 0, rejected = 0, events = 0;
   std::string first_rejection;
+  // The production path of `shebao ingest`: batches of lines through ExecuteMany.
+  tools::CommandBatch batch(
+      &handler, 2'048,
+      [&](uint64_t n, const domain::Rejection& r, const domain::CommandOutcome& out) {
+        if (!r.ok()) {
+          if (rejected++ == 0) first_rejection = fmt::format("line {}: {}", n, domain::RuleName(r.rule));
+          return;
+        }
+        if (!out.duplicate) events += out.last_position - out.first_position + 1;
+      });
   const auto t0 = Clock::now();
   tools::GenerateCity(city, [&](std::string_view line) {
-    ++lines;
-    domain::Command c;
-    domain::Rejection r = domain::ParseCommand(line, &c);
-    domain::CommandOutcome out;
-    if (r.ok()) {
-      ledger::Status s = handler.Execute(c, &out);
-      if (!s.ok()) Die(s.ToString());
-      r = out.rejection;
-    }
-    if (!r.ok()) {
-      if (rejected++ == 0) first_rejection = fmt::format("{}: {}", domain::RuleName(r.rule), line);
-      return;
-    }
-    events += out.last_position - out.first_position + 1;
+    if (auto s = batch.Add(++lines, line); !s.ok()) Die(s.ToString());
     if (lines % 10'000 == 0) {
+      if (auto s = batch.Flush(); !s.ok()) Die(s.ToString());
       if (auto s = store->SyncWal(); !s.ok()) Die(s.ToString());
     }
   });
+  if (auto s = batch.Flush(); !s.ok()) Die(s.ToString());
   if (auto s = store->SyncWal(); !s.ok()) Die(s.ToString());
   const double total_s = Seconds(t0, Clock::now());
   const double ingest_s = std::max(total_s - gen_s, 1e-9);

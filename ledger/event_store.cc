@@ -3,7 +3,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -268,8 +267,7 @@ class RocksEventStore final : public EventStore {
   // and marks every member done (the lock is released while writing).
   void LeadGroup(std::unique_lock<std::mutex>& lock, Writer* leader);
   // Builds one group's WriteBatch. Called by the group leader without mu_ held.
-  void BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatchBase* wb,
-                  rocksdb::WriteBatchWithIndex* indexed, Head* new_head);
+  void BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb, Head* new_head);
   // Folds the events [from, to] into projection generation, writing meta_key = (generation,
   // position done) with every batch of events.
   Status FoldRange(uint8_t generation, uint64_t from, uint64_t to, std::string_view meta_key,
@@ -441,16 +439,9 @@ void RocksEventStore::LeadGroup(std::unique_lock<std::mutex>& lock, Writer* lead
   Status write_status;
   if (failed) {
     write_status = Status(Code::store_failed, "an earlier write failed; reopen the ledger");
-  } else if (options_.projector != nullptr) {
-    // Projections are read while they are written: index the batch.
-    rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-    BuildGroup(group, &wb, &wb, &new_head);
-    if (wb.GetWriteBatch()->Count() > 0) {
-      write_status = FromRocks(db_->Write(write_options_, wb.GetWriteBatch()), "append");
-    }
   } else {
     rocksdb::WriteBatch wb;
-    BuildGroup(group, &wb, nullptr, &new_head);
+    BuildGroup(group, &wb, &new_head);
     if (wb.Count() > 0) {
       write_status = FromRocks(db_->Write(write_options_, &wb), "append");
     }
@@ -478,48 +469,83 @@ void RocksEventStore::LeadGroup(std::unique_lock<std::mutex>& lock, Writer* lead
 
 namespace {
 
-// The projector's view of the batch being built: reads see the batch's own writes first.
-class BatchProjectionWriter final : public ProjectionWriter {
+// The projector's view of the projections while a batch is built (a group commit, or a
+// rebuild's batch of events): rows read once from RocksDB and kept in memory, so a case's many
+// events rewrite one row, then written as one put per row (Flush). Changes since a Mark can be
+// undone (a writer of a group whose projection fails).
+class WriteBackProjectionWriter final : public ProjectionWriter {
  public:
-  BatchProjectionWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-                        rocksdb::WriteBatchWithIndex* batch, uint8_t generation)
-      : db_(db), cf_(cf), batch_(batch), generation_(generation) {}
+  WriteBackProjectionWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t generation)
+      : db_(db), cf_(cf), generation_(generation) {}
 
   Status Get(std::string_view key, std::string* value, bool* found) override {
+    if (auto it = rows_.find(std::string(key)); it != rows_.end()) {
+      *found = it->second.has_value();
+      if (*found) *value = *it->second;
+      return Status::OK();
+    }
     *found = false;
-    auto s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf_, Key(key), value);
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_, Key(key), value);
     if (s.IsNotFound()) return Status::OK();
     if (!s.ok()) return FromRocks(s, "projection read");
     *found = true;
     return Status::OK();
   }
   void Put(std::string_view key, std::string_view value) override {
-    SHEBAO_ASSERT(batch_->Put(cf_, Key(key), rocksdb::Slice(value.data(), value.size())).ok());
+    Set(std::string(key), std::string(value));
   }
-  void Delete(std::string_view key) override { SHEBAO_ASSERT(batch_->Delete(cf_, Key(key)).ok()); }
+  void Delete(std::string_view key) override { Set(std::string(key), std::nullopt); }
+
+  size_t Mark() const { return undo_.size(); }
+  void Rollback(size_t mark) {
+    while (undo_.size() > mark) {
+      auto& [key, previous] = undo_.back();
+      if (previous.has_value()) {
+        rows_[key] = std::move(*previous);
+      } else {
+        rows_.erase(key);
+      }
+      undo_.pop_back();
+    }
+  }
+
+  // Adds every row changed since the last flush to batch and forgets them.
+  void Flush(rocksdb::WriteBatch* batch) {
+    for (const auto& [key, value] : rows_) {
+      const std::string k = Key(key);
+      SHEBAO_ASSERT((value ? batch->Put(cf_, k, *value) : batch->Delete(cf_, k)).ok());
+    }
+    rows_.clear();
+    undo_.clear();
+  }
 
  private:
-  const std::string& Key(std::string_view key) {
-    key_.assign(1, static_cast<char>(generation_));
-    key_.append(key);
-    return key_;
+  using Row = std::optional<std::string>;  // nullopt: deleted
+  void Set(std::string key, Row value) {
+    auto it = rows_.find(key);
+    // Remember what the map held, to undo (nullopt outside: the key was not in the map).
+    undo_.emplace_back(key, it == rows_.end() ? std::nullopt : std::optional<Row>(it->second));
+    rows_[std::move(key)] = std::move(value);
+  }
+  std::string Key(std::string_view key) const {
+    std::string k(1, static_cast<char>(generation_));
+    k.append(key);
+    return k;
   }
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
-  rocksdb::WriteBatchWithIndex* batch_;
   const uint8_t generation_;
-  std::string key_;
+  std::unordered_map<std::string, Row> rows_;
+  std::vector<std::pair<std::string, std::optional<Row>>> undo_;
 };
 
 }  // namespace
 
-void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatchBase* wb,
-                                 rocksdb::WriteBatchWithIndex* indexed, Head* new_head) {
-  SHEBAO_ASSERT((indexed != nullptr) == (options_.projector != nullptr));
-  std::optional<BatchProjectionWriter> projection_writer;
-  if (indexed != nullptr) {
-    projection_writer.emplace(db_.get(), projections_cf(), indexed, projection_.generation);
-  }
+void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb,
+                                 Head* new_head) {
+  const bool project = options_.projector != nullptr;
+  std::optional<WriteBackProjectionWriter> projection_writer;
+  if (project) projection_writer.emplace(db_.get(), projections_cf(), projection_.generation);
   std::vector<RecordedEvent> appended;  // this writer's events, for the projector
   // Only the leader runs this, so head_ is stable while we read it without mu_.
   Head head = head_;
@@ -621,8 +647,10 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       for (size_t k = 0; k < current.size(); ++k) current_index.emplace(current[k].first, k);
     }
     const Head head_before = head;
-    if (indexed != nullptr) {
+    size_t projection_mark = 0;
+    if (project) {
       wb->SetSavePoint();
+      projection_mark = projection_writer->Mark();
       appended.clear();
     }
     x->result->first_position = head.position + 1;
@@ -664,7 +692,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       head.position = position;
       head.hash = hash;
       head.recorded_us = now_us;
-      if (indexed != nullptr) {
+      if (project) {
         RecordedEvent& re = appended.emplace_back();
         re.position = position;
         re.hash = hash;
@@ -672,13 +700,14 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       }
     }
     // Fold the writer's events into the projections, atomically with them.
-    if (indexed != nullptr) {
+    if (project) {
       for (const RecordedEvent& re : appended) {
         x->status = options_.projector->Apply(re, &*projection_writer);
         if (!x->status.ok()) break;
       }
       if (!x->status.ok()) {
         SHEBAO_ASSERT(wb->RollbackToSavePoint().ok());
+        projection_writer->Rollback(projection_mark);
         head = head_before;
         continue;
       }
@@ -707,7 +736,8 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     SHEBAO_ASSERT(wb->Put(meta_cf(), keys::kHeadKey,
                           keys::EncodeHead({head.position, head.hash, head.recorded_us}))
                       .ok());
-    if (indexed != nullptr) {
+    if (project) {
+      projection_writer->Flush(wb);
       SHEBAO_ASSERT(wb->Put(meta_cf(), keys::kProjectionKey,
                             keys::EncodeGenerationPosition({projection_.generation, head.position}))
                         .ok());
@@ -1001,51 +1031,6 @@ Status ReadGenerationPosition(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta
   return Status::OK();
 }
 
-// A rebuild's view of the projections: rows read once from RocksDB and kept in memory for the
-// batch (a case's many events rewrite one row), written as one put per row at the end.
-class WriteBackProjectionWriter final : public ProjectionWriter {
- public:
-  WriteBackProjectionWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t generation)
-      : db_(db), cf_(cf), generation_(generation) {}
-
-  Status Get(std::string_view key, std::string* value, bool* found) override {
-    if (auto it = rows_.find(std::string(key)); it != rows_.end()) {
-      *found = it->second.has_value();
-      if (*found) *value = *it->second;
-      return Status::OK();
-    }
-    *found = false;
-    auto s = db_->Get(rocksdb::ReadOptions(), cf_, Key(key), value);
-    if (s.IsNotFound()) return Status::OK();
-    if (!s.ok()) return FromRocks(s, "projection read");
-    *found = true;
-    return Status::OK();
-  }
-  void Put(std::string_view key, std::string_view value) override {
-    rows_[std::string(key)] = std::string(value);
-  }
-  void Delete(std::string_view key) override { rows_[std::string(key)] = std::nullopt; }
-
-  // Adds every row changed in this batch to batch and forgets them.
-  void Flush(rocksdb::WriteBatch* batch) {
-    for (const auto& [key, value] : rows_) {
-      const std::string k = Key(key);
-      SHEBAO_ASSERT((value ? batch->Put(cf_, k, *value) : batch->Delete(cf_, k)).ok());
-    }
-    rows_.clear();
-  }
-
- private:
-  std::string Key(std::string_view key) const {
-    std::string k(1, static_cast<char>(generation_));
-    k.append(key);
-    return k;
-  }
-  rocksdb::DB* db_;
-  rocksdb::ColumnFamilyHandle* cf_;
-  const uint8_t generation_;
-  std::unordered_map<std::string, std::optional<std::string>> rows_;
-};
 
 class SnapshotReadView final : public ReadView {
  public:

@@ -191,6 +191,19 @@ class DomainLedger {
     return state;
   }
 
+  // Parses lines (all must parse) and runs them with ExecuteMany.
+  std::vector<domain::CommandOutcome> RunMany(const std::vector<std::string>& lines) {
+    std::vector<domain::Command> commands(lines.size());
+    for (size_t i = 0; i < lines.size(); ++i) {
+      domain::Rejection r = domain::ParseCommand(lines[i], &commands[i]);
+      REQUIRE_MESSAGE(r.ok(), domain::RuleName(r.rule), " in ", lines[i]);
+    }
+    std::vector<domain::CommandOutcome> outcomes;
+    ledger::Status s = handler_->ExecuteMany(commands, &outcomes);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    return outcomes;
+  }
+
   ledger::EventStore& store() { return *store_; }
   const domain::WorkingDayCalendar& calendar() const { return calendar_; }
 

@@ -13,6 +13,7 @@
 #include "ledger/domain/premium_table.h"
 #include "tools/city_generator.h"
 #include "tools/cli.h"
+#include "tools/command_batch.h"
 
 namespace po = boost::program_options;
 
@@ -60,29 +61,28 @@ int CmdDemo(const GlobalOptions& options, const std::vector<std::string>& args) 
   domain::CommandHandler handler(store.get(), &premiums, &calendar, /*states_from_projections=*/true);
   uint64_t lines = 0, accepted = 0, duplicates = 0, rejected = 0;
   ledger::Status failure;
+  tools::CommandBatch batch(
+      &handler, 2'048,
+      [&](uint64_t n, const domain::Rejection& r, const domain::CommandOutcome& out) {
+        if (!r.ok()) {
+          if (rejected++ < 3) {
+            std::cerr << MaskPersonalData(
+                fmt::format("line {}: rejected: {}{}: {}\n", n, domain::RuleName(r.rule),
+                            r.field.empty() ? "" : fmt::format(" (field {})", r.field),
+                            r.message),
+                options.reveal);
+          }
+        } else if (out.duplicate) {
+          ++duplicates;
+        } else {
+          ++accepted;
+        }
+      });
   const auto start = std::chrono::steady_clock::now();
   const tools::CityStats stats = tools::GenerateCity(city, [&](std::string_view line) {
-    if (!failure.ok()) return;
-    ++lines;
-    domain::Command command;
-    domain::Rejection r = domain::ParseCommand(line, &command);
-    domain::CommandOutcome out;
-    if (r.ok()) {
-      failure = handler.Execute(command, &out);
-      r = out.rejection;
-    }
-    if (!r.ok()) {
-      if (rejected++ < 3) {
-        std::cerr << MaskPersonalData(fmt::format("line {}: rejected: {} (field {}): {}\n", lines,
-                                                  domain::RuleName(r.rule), r.field, r.message),
-                                      options.reveal);
-      }
-    } else if (out.duplicate) {
-      ++duplicates;
-    } else {
-      ++accepted;
-    }
+    if (failure.ok()) failure = batch.Add(++lines, line);
   });
+  if (failure.ok()) failure = batch.Flush();
   if (!failure.ok()) return Fail(failure);
   ledger::Status s = store->SyncWal();
   if (!s.ok()) return Fail(s);

@@ -15,6 +15,7 @@
 #include "ledger/domain/command_handler.h"
 #include "ledger/domain/premium_table.h"
 #include "tools/cli.h"
+#include "tools/command_batch.h"
 
 namespace po = boost::program_options;
 
@@ -22,6 +23,7 @@ namespace shebao::cli {
 namespace {
 
 constexpr uint64_t kIngestSyncEveryLines = 10'000;
+constexpr size_t kIngestBatchLines = 2'048;
 
 }  // namespace
 
@@ -73,40 +75,42 @@ int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args
   const bool quiet = vm["quiet"].as<bool>();
   uint64_t line_no = 0, accepted = 0, duplicates = 0, rejected = 0, events = 0;
   std::string line;
+  // Lines are executed in batches (one group commit each), reported in line order.
+  tools::CommandBatch batch(
+      &handler, kIngestBatchLines,
+      [&](uint64_t n, const domain::Rejection& r, const domain::CommandOutcome& out) {
+        if (!r.ok()) {
+          ++rejected;
+          if (!quiet) {
+            std::cerr << MaskPersonalData(
+                fmt::format("line {}: rejected: {}{}: {}\n", n, domain::RuleName(r.rule),
+                            r.field.empty() ? "" : fmt::format(" (field {})", r.field),
+                            r.message),
+                options.reveal);
+          }
+        } else if (out.duplicate) {
+          ++duplicates;
+        } else {
+          ++accepted;
+          events += out.last_position - out.first_position + 1;
+        }
+      });
+  uint64_t since_sync = 0;
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    domain::Command command;
-    domain::Rejection r = domain::ParseCommand(line, &command);
-    domain::CommandOutcome out;
-    if (r.ok()) {
-      s = handler.Execute(command, &out);
-      if (!s.ok()) {
-        std::cerr << fmt::format("line {}: ", line_no);
-        return Fail(s);
-      }
-      r = out.rejection;
-    }
-    if (!r.ok()) {
-      ++rejected;
-      if (!quiet) {
-        std::cerr << MaskPersonalData(
-            fmt::format("line {}: rejected: {}{}: {}\n", line_no, domain::RuleName(r.rule),
-                        r.field.empty() ? "" : fmt::format(" (field {})", r.field), r.message),
-            options.reveal);
-      }
-    } else if (out.duplicate) {
-      ++duplicates;
-    } else {
-      ++accepted;
-      events += out.last_position - out.first_position + 1;
-    }
-    if (line_no % kIngestSyncEveryLines == 0) {
-      s = store->SyncWal();
+    s = batch.Add(line_no, line);
+    if (!s.ok()) return Fail(s);
+    if (++since_sync >= kIngestSyncEveryLines) {
+      s = batch.Flush();
+      if (s.ok()) s = store->SyncWal();
       if (!s.ok()) return Fail(s);
+      since_sync = 0;
     }
   }
+  s = batch.Flush();
+  if (!s.ok()) return Fail(s);
   if (in.bad()) {
     std::cerr << fmt::format("error: io_error: reading {} failed after line {}\n", file, line_no);
     return kExitIo;

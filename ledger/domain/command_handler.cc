@@ -1,5 +1,8 @@
 #include "ledger/domain/command_handler.h"
 
+#include <unordered_map>
+#include <unordered_set>
+
 #include <fmt/format.h>
 
 #include "ledger/check.h"
@@ -36,7 +39,13 @@ struct Plan {
   uint64_t expected_version = 0;
   std::vector<std::string> events;
   std::vector<std::string> claims;
+  // With a known first position: the stream's projection row after these events.
+  std::string row_key;
+  std::string row_value;
 };
+
+// Projection rows changed by commands planned but not yet appended (ExecuteMany).
+using Overlay = std::unordered_map<std::string, std::string>;
 
 // Reads every event of a stream and folds it with apply.
 template <typename State, typename Apply>
@@ -103,8 +112,10 @@ class EventMaker {
 // Where the current state of a stream comes from: its projection row, or a fold of its events.
 class StateSource {
  public:
-  StateSource(const ledger::EventStore& store, bool from_projections)
-      : store_(store), from_projections_(from_projections) {}
+  StateSource(const ledger::EventStore& store, bool from_projections, const Overlay* overlay)
+      : store_(store), from_projections_(from_projections), overlay_(overlay) {
+    SHEBAO_ASSERT(overlay_ == nullptr || from_projections_);
+  }
 
   Status Case(const std::string& stream, std::string_view child, int year, CaseState* state) const {
     if (!from_projections_) return LoadStream(store_, stream, state, ApplyCaseEvent);
@@ -125,8 +136,16 @@ class StateSource {
   Status Row(const std::string& key, State* state, Decode decode) const {
     std::string bytes;
     bool found = false;
-    Status s = store_.GetProjection(key, &bytes, &found);
-    if (!s.ok() || !found) return s;
+    if (overlay_ != nullptr) {
+      if (auto it = overlay_->find(key); it != overlay_->end()) {
+        bytes = it->second;
+        found = true;
+      }
+    }
+    if (!found) {
+      Status s = store_.GetProjection(key, &bytes, &found);
+      if (!s.ok() || !found) return s;
+    }
     if (!decode(bytes, state)) {
       return Status(Code::corruption, fmt::format("projection row {} is malformed", key));
     }
@@ -134,13 +153,25 @@ class StateSource {
   }
   const ledger::EventStore& store_;
   const bool from_projections_;
+  const Overlay* overlay_;
 };
 
 class Planner {
  public:
+  // overlay and pending_claims (both may be null) describe commands planned but not yet
+  // appended; first_position (0 if unknown) is the position the plan's first event will get,
+  // and makes the plan carry the stream's new projection row.
   Planner(const ledger::EventStore& store, const PremiumTable& premiums,
-          const WorkingDayCalendar& calendar, bool from_projections)
-      : store_(store), premiums_(premiums), calendar_(calendar), source_(store, from_projections) {
+          const WorkingDayCalendar& calendar, bool from_projections,
+          const Overlay* overlay = nullptr,
+          const std::unordered_set<std::string>* pending_claims = nullptr,
+          uint64_t first_position = 0)
+      : store_(store),
+        premiums_(premiums),
+        calendar_(calendar),
+        source_(store, from_projections, overlay),
+        pending_claims_(pending_claims),
+        first_position_(first_position) {
     ctx_.premiums = &premiums_;
     ctx_.calendar = &calendar_;
     ctx_.pilot_uscc_accepted = [this](std::string_view uscc) {
@@ -158,6 +189,34 @@ class Planner {
   Status PlanCommand(const Command& c, Plan* plan, Rejection* rejection) {
     *rejection = PlanImpl(c, plan);
     return load_status_;
+  }
+
+  // A claim already held, or taken by a command planned before this one: bank_ref_taken.
+  Rejection CheckClaim(const std::string& claim) {
+    uint64_t holder = 0;
+    Status s = store_.ClaimHolder(claim, &holder);
+    if (!s.ok()) {
+      load_status_ = s;
+      return Rejection::None();
+    }
+    if (holder != 0 || (pending_claims_ != nullptr && pending_claims_->contains(claim))) {
+      return Reject(Rule::bank_ref_taken, "bank_ref",
+                    holder != 0 ? fmt::format("claim {} is held by the batch at position {}",
+                                              claim, holder)
+                                : fmt::format("claim {} is taken by an earlier command", claim));
+    }
+    return Rejection::None();
+  }
+
+  // Folds the plan's events (at the positions they will get) into state and keeps the row.
+  template <typename State, typename Apply, typename Encode>
+  void KeepRow(State state, const std::string& key, Apply apply, Encode encode, Plan* plan) {
+    if (first_position_ == 0) return;
+    for (size_t i = 0; i < plan->events.size(); ++i) {
+      apply(&state, *fb::GetEvent(plan->events[i].data()), first_position_ + i);
+    }
+    plan->row_key = key;
+    plan->row_value = encode(state);
   }
 
  private:
@@ -214,22 +273,13 @@ class Planner {
     for (int y = s.coverage_year - 1; y >= birth_year && y >= s.coverage_year - kPriorYearsMax;
          --y) {
       const std::string stream = CaseStreamId(y, s.child_id);
-      uint64_t version = 0;
-      Status st = store_.StreamVersion(stream, &version);
+      CaseState prior;
+      Status st = source_.Case(stream, s.child_id, y, &prior);
       if (!st.ok()) {
         load_status_ = st;
         return Rejection::None();
       }
-      bool covered = false;
-      if (version > 0) {
-        CaseState prior;
-        st = source_.Case(stream, s.child_id, y, &prior);
-        if (!st.ok()) {
-          load_status_ = st;
-          return Rejection::None();
-        }
-        covered = prior.coverage == fb::CoverageStatus::active;
-      }
+      const bool covered = prior.version > 0 && prior.coverage == fb::CoverageStatus::active;
       if (covered) {
         *ever_covered = true;
         *lapsed_years = uncovered;
@@ -443,7 +493,9 @@ class Planner {
       default:
         SHEBAO_ASSERT(false);
     }
-    return CheckCase(s, ev);
+    if (auto r = CheckCase(s, ev); !r.ok()) return r;
+    KeepRow(s, CaseKey(child, year), ApplyCaseEvent, EncodeCaseState, plan);
+    return Rejection::None();
   }
 
   std::string CoverageChange(EventMaker& m, const CaseState& s, fb::CoverageStatus status,
@@ -533,7 +585,7 @@ class Planner {
     plan->events.push_back(CoverageChange(m, s, fb::CoverageStatus::active, w.effective_day,
                                           w.waiting_months, w.reason));
     plan->claims.push_back(fmt::format("bank_ref/{}/{}", s.coverage_year, bank_ref));
-    return Rejection::None();
+    return CheckClaim(plan->claims.back());
   }
 
   Rejection PlanOrgOverride(const Command& c, Plan* plan) {
@@ -560,7 +612,9 @@ class Planner {
                                          c.str("legal_basis").c_str(), c.actor.id.c_str(),
                                          uscc.c_str(), c.actor.org.c_str())
             .Union()));
-    return CheckOrgEvent(org, *fb::GetEvent(plan->events.back().data()));
+    if (auto r = CheckOrgEvent(org, *fb::GetEvent(plan->events.back().data())); !r.ok()) return r;
+    KeepRow(org, OrgKey(uscc), ApplyOrgEvent, EncodeOrgState, plan);
+    return Rejection::None();
   }
 
   Rejection PlanEmployment(const Command& c, Plan* plan) {
@@ -626,18 +680,27 @@ class Planner {
                                           c.str("bank_code").c_str(), bank_ref.c_str())
                                           .Union()));
         plan->claims.push_back(fmt::format("contribution/{}/{}/{}", c.actor.org, employee, bank_ref));
+        if (auto r = CheckClaim(plan->claims.back()); !r.ok()) return r;
         break;
       }
       default:
         SHEBAO_ASSERT(false);
     }
-    return CheckEmploymentEvent(st, *fb::GetEvent(plan->events.back().data()), ctx_);
+    if (auto r = CheckEmploymentEvent(st, *fb::GetEvent(plan->events.back().data()), ctx_);
+        !r.ok()) {
+      return r;
+    }
+    KeepRow(st, EmploymentKey(c.actor.org, employee), ApplyEmploymentEvent, EncodeEmploymentState,
+            plan);
+    return Rejection::None();
   }
 
   const ledger::EventStore& store_;
   const PremiumTable& premiums_;
   const WorkingDayCalendar& calendar_;
   StateSource source_;
+  const std::unordered_set<std::string>* pending_claims_;
+  const uint64_t first_position_;
   RuleContext ctx_;
   Status load_status_;
 };
@@ -682,13 +745,137 @@ ledger::Hash256 CommandHandler::CommandDigest(const Command& c) {
   return hasher.Finish();
 }
 
+namespace {
+
+Rejection CheckKey(const std::string& key) {
+  if (key.empty() || key.size() > ledger::kIdempotencyKeyBytesMax || !PrintableAscii(key)) {
+    return Reject(key.size() > ledger::kIdempotencyKeyBytesMax ? Rule::field_too_long
+                                                                : Rule::field_type,
+                  "key", "an idempotency key is 1..128 printable ASCII characters");
+  }
+  return Rejection::None();
+}
+
+Rejection KeyConflict(const std::string& key, uint64_t first, uint64_t last) {
+  return Reject(Rule::idempotency_conflict, "key",
+                fmt::format("key {} was used for a different command at positions {}..{}", key,
+                            first, last));
+}
+
+}  // namespace
+
+Status CommandHandler::ExecuteMany(const std::vector<Command>& commands,
+                                   std::vector<CommandOutcome>* outcomes) {
+  SHEBAO_ASSERT(states_from_projections_);
+  outcomes->assign(commands.size(), CommandOutcome());
+  for (size_t start = 0; start < commands.size(); start += kExecuteChunkMax) {
+    const size_t end = std::min(commands.size(), start + kExecuteChunkMax);
+    Overlay overlay;
+    std::unordered_set<std::string> pending_claims;
+    struct Pending {
+      ledger::Hash256 digest;
+      size_t batch;
+    };
+    std::unordered_map<std::string, Pending> pending_keys;
+    std::vector<ledger::AppendBatch> batches;
+    std::vector<size_t> batch_command;           // command index of each batch
+    std::vector<uint64_t> predicted;             // first position of each batch
+    std::vector<std::pair<size_t, size_t>> dups; // (command, batch) retries inside the chunk
+    uint64_t next_position = store_->head().position + 1;
+
+    for (size_t i = start; i < end; ++i) {
+      const Command& c = commands[i];
+      CommandOutcome& out = (*outcomes)[i];
+      if (auto r = CheckKey(c.idempotency_key); !r.ok()) {
+        out.rejection = std::move(r);
+        continue;
+      }
+      const ledger::Hash256 digest = CommandDigest(c);
+      if (auto it = pending_keys.find(c.idempotency_key); it != pending_keys.end()) {
+        if (it->second.digest == digest) {
+          dups.emplace_back(i, it->second.batch);
+        } else {
+          out.rejection = KeyConflict(c.idempotency_key, predicted[it->second.batch],
+                                      predicted[it->second.batch] +
+                                          batches[it->second.batch].events.size() - 1);
+        }
+        continue;
+      }
+      bool found = false;
+      ledger::IdempotencyInfo seen;
+      Status s = store_->LookupIdempotency(c.idempotency_key, &found, &seen);
+      if (!s.ok()) return s;
+      if (found) {
+        if (seen.content_digest != digest) {
+          out.rejection = KeyConflict(c.idempotency_key, seen.first_position, seen.last_position);
+        } else {
+          out.duplicate = true;
+          out.first_position = seen.first_position;
+          out.last_position = seen.last_position;
+        }
+        continue;
+      }
+      Planner planner(*store_, *premiums_, *calendar_, true, &overlay, &pending_claims,
+                      next_position);
+      Plan plan;
+      Rejection rejection;
+      s = planner.PlanCommand(c, &plan, &rejection);
+      if (!s.ok()) return s;
+      if (!rejection.ok()) {
+        out.rejection = std::move(rejection);
+        continue;
+      }
+      SHEBAO_ASSERT(!plan.events.empty() && !plan.row_key.empty());
+      overlay[plan.row_key] = std::move(plan.row_value);
+      for (const auto& claim : plan.claims) pending_claims.insert(claim);
+      pending_keys[c.idempotency_key] = Pending{digest, batches.size()};
+      ledger::AppendBatch& batch = batches.emplace_back();
+      batch.idempotency_key = c.idempotency_key;
+      batch.expectations.push_back(
+          {plan.stream, ledger::ExpectedVersion::Exactly(plan.expected_version)});
+      batch.claims = std::move(plan.claims);
+      batch.content_digest = digest;
+      predicted.push_back(next_position);
+      next_position += plan.events.size();
+      batch.events = std::move(plan.events);
+      batch_command.push_back(i);
+    }
+
+    std::vector<ledger::AppendResult> results;
+    std::vector<Status> statuses;
+    Status s = store_->AppendMany(batches, &results, &statuses);
+    if (!s.ok()) return s;
+    for (size_t b = 0; b < batches.size(); ++b) {
+      if (!statuses[b].ok()) {
+        if (statuses[b].code() == Code::io_error || statuses[b].code() == Code::corruption ||
+            statuses[b].code() == Code::store_failed) {
+          return statuses[b];
+        }
+        return Status(Code::invalid_argument,
+                      fmt::format("a planned command was refused by the store ({}); "
+                                  "ExecuteMany needs to be the only writer",
+                                  statuses[b].ToString()));
+      }
+      SHEBAO_ASSERT(results[b].first_position == predicted[b] && !results[b].duplicate);
+      CommandOutcome& out = (*outcomes)[batch_command[b]];
+      out.first_position = results[b].first_position;
+      out.last_position = results[b].last_position;
+    }
+    for (const auto& [command, batch] : dups) {
+      CommandOutcome& out = (*outcomes)[command];
+      out.duplicate = true;
+      out.first_position = results[batch].first_position;
+      out.last_position = results[batch].last_position;
+    }
+  }
+  return Status::OK();
+}
+
 Status CommandHandler::Execute(const Command& c, CommandOutcome* out) {
   *out = CommandOutcome();
   const std::string& key = c.idempotency_key;
-  if (key.empty() || key.size() > ledger::kIdempotencyKeyBytesMax || !PrintableAscii(key)) {
-    out->rejection = Reject(key.size() > ledger::kIdempotencyKeyBytesMax ? Rule::field_too_long
-                                                                          : Rule::field_type,
-                            "key", "an idempotency key is 1..128 printable ASCII characters");
+  if (auto r = CheckKey(key); !r.ok()) {
+    out->rejection = std::move(r);
     return Status::OK();
   }
   const ledger::Hash256 digest = CommandDigest(c);
@@ -702,10 +889,7 @@ Status CommandHandler::Execute(const Command& c, CommandOutcome* out) {
     if (!s.ok()) return s;
     if (found) {
       if (seen.content_digest != digest) {
-        out->rejection = Reject(Rule::idempotency_conflict, "key",
-                                fmt::format("key {} was used for a different command at "
-                                            "positions {}..{}",
-                                            key, seen.first_position, seen.last_position));
+        out->rejection = KeyConflict(key, seen.first_position, seen.last_position);
       } else {
         out->duplicate = true;
         out->first_position = seen.first_position;

@@ -17,6 +17,8 @@
 namespace shebao::domain {
 
 inline constexpr int kConflictRetriesMax = 3;
+// Commands planned ahead and appended together by ExecuteMany.
+inline constexpr size_t kExecuteChunkMax = 512;
 
 struct CommandOutcome {
   Rejection rejection;      // Rule::ok if the command was accepted (or was a duplicate)
@@ -36,6 +38,15 @@ class CommandHandler {
   // Returns a non-OK Status only when the ledger itself fails (io_error, corruption,
   // store_failed); a refused command returns OK with outcome->rejection set.
   ledger::Status Execute(const Command& command, CommandOutcome* outcome);
+
+  // Executes commands in order with the outcome of calling Execute on each in turn, but plans a
+  // chunk of up to kExecuteChunkMax commands against the states the earlier ones leave, and
+  // appends the chunk in one group commit (EventStore::AppendMany). REQUIRES:
+  // states_from_projections, and no other writer on the store meanwhile (positions are
+  // predicted). Returns non-OK for ledger failures, or if the store refused a planned batch
+  // (which this single-writer discipline rules out).
+  ledger::Status ExecuteMany(const std::vector<Command>& commands,
+                             std::vector<CommandOutcome>* outcomes);
 
   // A digest of the command's content (kind, time, actor, fields), independent of JSON
   // formatting; it identifies "the same command" for idempotency.
