@@ -405,7 +405,7 @@ int CmdQueue(const GlobalOptions& options, const std::vector<std::string>& args)
     due += awaiting_certificate ? 1 : 0;
     overdue += late > 0 ? 1 : 0;
     if (options.format == "json") {
-      out += fmt::format("{}{{\"case\":{},\"step\":\"{}\",\"next_step\":\"{}\",\"owner\":\"{}\","
+      out += fmt::format("{}{{\"case\":{},\"step\":\"{}\",\"next_step\":\"{}\",\"next_owner\":\"{}\","
                          "\"since\":\"{}\",\"certificate_due_date\":\"{}\",\"due_provisional\":{},"
                          "\"overdue_working_days\":{}}}",
                          first ? "" : ",", Json(i.stream_id), domain::StepName(i.step),
@@ -413,7 +413,7 @@ int CmdQueue(const GlobalOptions& options, const std::vector<std::string>& args)
                          DayOrEmpty(i.since_day), DayOrEmpty(i.certificate_due_day),
                          i.due_provisional ? "true" : "false", late);
     } else if (options.format == "csv") {
-      if (first) out += "case,step,next_step,owner,since,certificate_due_date,overdue_working_days\n";
+      if (first) out += "case,step,next_step,next_owner,since,certificate_due_date,overdue_working_days\n";
       out += fmt::format("{},{},{},{},{},{},{}\n", i.stream_id, domain::StepName(i.step),
                          domain::StepName(i.next_step), fb::EnumNameRole(i.owner),
                          DayOrEmpty(i.since_day), DayOrEmpty(i.certificate_due_day), late);
@@ -567,7 +567,7 @@ int CmdStats(const GlobalOptions& options, const std::vector<std::string>& args)
   }
   const ledger::Head head = store->head();
   if (options.format == "json") {
-    std::cout << fmt::format("{{\"events\":{},\"head_hash\":\"{}\",\"last_recorded\":\"{}\","
+    std::cout << fmt::format("{{\"events\":{},\"chain_hash\":\"{}\",\"recorded_utc\":\"{}\","
                              "\"projection_position\":{},\"bytes_on_disk\":{}}}\n",
                              head.position, ledger::HexEncode(head.hash),
                              FormatUtcMicros(head.recorded_us), store->projection_position(), bytes);
