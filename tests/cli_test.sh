@@ -101,5 +101,14 @@ check "demo again: nothing new" grep -q ": 0 accepted, .* already recorded, 0 re
 "$shebao" --db "$tmp/demo.db" demo --children 41 --seed 7 >/dev/null 2>&1
 check "demo refuses another city's ledger" test $? -eq 2
 
+"$shebao" --db "$db" case case/2026/abc >/dev/null 2>&1
+check "a case with an invalid citizen ID is a usage error" test $? -eq 2
+"$shebao" --db "$db" queue --agency 12 >/dev/null 2>&1
+check "an agency that is not a division code is a usage error" test $? -eq 2
+"$shebao" --db "$db" log --from 0 >/dev/null 2>&1
+check "log --from 0 is a usage error" test $? -eq 2
+"$shebao" --db "$db" --data "$tmp/nodata" ingest "$example" >/dev/null 2>&1
+check "an unreadable --data is an I/O error" test $? -eq 4
+
 echo "cli_test: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -82,7 +82,8 @@ class PremiumTable;
 
 namespace shebao::cli {
 
-// Loads the calendar and the premium table from options.data_dir; prints the error.
+// Loads the calendar and the premium table from options.data_dir; prints the error and sets
+// *exit_code (4: the data cannot be read or is malformed).
 bool LoadDomainData(const GlobalOptions& options, domain::WorkingDayCalendar* calendar,
                     domain::PremiumTable* premiums, int* exit_code);
 

@@ -34,7 +34,7 @@ bool LoadDomainData(const GlobalOptions& options, domain::WorkingDayCalendar* ca
   if (s.ok()) s = domain::PremiumTable::Load(options.data_dir + "/premiums.json", premiums);
   if (!s.ok()) {
     std::cerr << fmt::format("error: data: {} (--data {})\n", s.ToString(), options.data_dir);
-    *exit_code = kExitUsage;
+    *exit_code = kExitIo;
     return false;
   }
   return true;

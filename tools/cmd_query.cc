@@ -302,8 +302,10 @@ int CmdCase(const GlobalOptions& options, const std::vector<std::string>& args) 
   const std::string id = vm["case"].as<std::string>();
   int year = 0;
   char child[64] = {0};
-  if (std::sscanf(id.c_str(), "case/%d/%63s", &year, child) != 2) {
-    std::cerr << "error: usage: CASE is case/<coverage year>/<child citizen id>\n";
+  if (std::sscanf(id.c_str(), "case/%d/%63s", &year, child) != 2 ||
+      domain::CheckCitizenId(child) != domain::Rule::ok) {
+    std::cerr << "error: usage: CASE is case/<coverage year>/<child citizen id>, with a valid "
+                 "citizen ID\n";
     return kExitUsage;
   }
   int code = 0;
@@ -368,6 +370,10 @@ int CmdQueue(const GlobalOptions& options, const std::vector<std::string>& args)
   if (!OpenLedger(options, false, &store, &code)) return code;
   auto view = store->NewReadView();
   std::vector<domain::QueueItem> items;
+  if (domain::CheckDivisionCode(vm["agency"].as<std::string>()) != domain::Rule::ok) {
+    std::cerr << "error: usage: --agency is a 6-digit administrative division code\n";
+    return kExitUsage;
+  }
   Status s = domain::QueryQueue(*view, vm["agency"].as<std::string>(), &items);
   if (!s.ok()) return Fail(s);
   domain::Day on = 0;
@@ -455,6 +461,16 @@ int CmdEmployer(const GlobalOptions& options, const std::vector<std::string>& ar
   std::vector<domain::EmploymentState> employments;
   std::optional<std::string> person;
   if (vm.count("person")) person = vm["person"].as<std::string>();
+  if (domain::Rule r = domain::CheckUscc(vm["employer"].as<std::string>());
+      r != domain::Rule::ok && r != domain::Rule::uscc_checksum) {
+    std::cerr << fmt::format("error: usage: --employer: {}: not a Unified Social Credit Code\n",
+                             domain::RuleName(r));
+    return kExitUsage;
+  }
+  if (person && domain::CheckCitizenId(*person) != domain::Rule::ok) {
+    std::cerr << "error: usage: --person is a valid citizen ID\n";
+    return kExitUsage;
+  }
   Status s = domain::QueryEmployer(*view, vm["employer"].as<std::string>(),
                                    person ? std::optional<std::string_view>(*person) : std::nullopt,
                                    &employments);
