@@ -110,5 +110,11 @@ check "log --from 0 is a usage error" test $? -eq 2
 "$shebao" --db "$db" --data "$tmp/nodata" ingest "$example" >/dev/null 2>&1
 check "an unreadable --data is an I/O error" test $? -eq 4
 
+# CSV fields with commas are quoted (RFC 4180).
+printf '%s\n' '{"command":"issue_materials","key":"cm-1","at":"2025-09-01T09:00:00","actor":{"role":"agency","org":"110105","id":"staff, senior"},"child_id":"310115201801010035","coverage_year":2026,"pathway":"not_in_school"}' >"$tmp/comma.jsonl"
+"$shebao" --db "$db" ingest -q "$tmp/comma.jsonl" >/dev/null 2>&1
+"$shebao" --db "$db" --format csv log --from 24 --limit 1 >"$tmp/csv"
+check "CSV quotes a field with a comma" grep -q ',agency,"staff, senior",MaterialsIssued,' "$tmp/csv"
+
 echo "cli_test: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -87,6 +87,10 @@ namespace shebao::cli {
 bool LoadDomainData(const GlobalOptions& options, domain::WorkingDayCalendar* calendar,
                     domain::PremiumTable* premiums, int* exit_code);
 
+// A CSV field (RFC 4180): quoted, with inner quotes doubled, when it holds a comma, a quote or
+// a line break; as it is otherwise.
+std::string Csv(std::string_view field);
+
 // A name with all but its first character starred ("王**").
 std::string MaskName(std::string_view name);
 

@@ -194,8 +194,9 @@ int CmdPayments(const GlobalOptions& options, const std::vector<std::string>& ar
     for (const auto& l : lines) {
       out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", l.position,
                          PaymentKindName(l.kind), domain::FormatIsoDay(l.day), l.amount_fen,
-                         fb::EnumNamePayerKind(l.payer), l.payer_id, fb::EnumNameChannel(l.channel),
-                         l.bank_code, l.bank_ref, DayOrEmpty(l.period_start_day),
+                         fb::EnumNamePayerKind(l.payer), Csv(l.payer_id),
+                         fb::EnumNameChannel(l.channel), Csv(l.bank_code), Csv(l.bank_ref),
+                         DayOrEmpty(l.period_start_day),
                          DayOrEmpty(l.period_end_day), l.original_position);
     }
   } else {
@@ -264,7 +265,7 @@ int CmdRights(const GlobalOptions& options, const std::vector<std::string>& args
       out += fmt::format("{},{},{},{},{}-12-31,{},{},{},{},{},{}\n", c.coverage_year,
                          fb::EnumNameCoverageStatus(c.coverage), DayOrEmpty(c.coverage_effective_day),
                          c.waiting_months, c.coverage_year, c.premium_fen, c.subsidy_fen,
-                         c.certificate_no, DayOrEmpty(c.certificate_due_day),
+                         Csv(c.certificate_no), DayOrEmpty(c.certificate_due_day),
                          DayOrEmpty(c.certificate_issued_day), c.agency_division_code);
     }
   } else {

@@ -36,6 +36,16 @@ int Fail(const Status& status) {
   return ExitCodeFor(status);
 }
 
+std::string Csv(std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::string MaskName(std::string_view name) {
   const std::string json = fmt::format("{{\"x_name\":\"{}\"}}", name);
   const std::string masked = MaskPersonalData(json, /*reveal=*/false);
@@ -170,7 +180,7 @@ int PrintEvents(const GlobalOptions& options, const std::vector<ledger::Recorded
                           e->stream_version(), FormatUtcMicros(e->recorded_us()),
                           FormatDay(e->effective_day()),
                           fb::EnumNameRole(e->actor() ? e->actor()->role() : fb::Role::unknown),
-                          actor, fb::EnumNamePayload(e->payload_type()),
+                          Csv(actor), fb::EnumNamePayload(e->payload_type()),
                           ledger::HexEncode(re.hash))
             : fmt::format("{:>8}  {:<32} {:>4}  {:<27} {:<10}  {:<13} {:<28} {}…\n", re.position,
                           e->stream_id()->str(), e->stream_version(),
