@@ -682,9 +682,15 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
         SHEBAO_ASSERT(fb::VerifyEventBuffer(verifier));
         SHEBAO_ASSERT(fb::GetEvent(value.data())->position() == position);
       }
-      value.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-
-      SHEBAO_ASSERT(wb->Put(events_cf(), keys::EventKey(position), value).ok());
+      // The stored record is the event bytes followed by the chain hash, put as two parts so
+      // that the bytes are not copied once more.
+      const std::string event_key = keys::EventKey(position);
+      const rocksdb::Slice key_part(event_key);
+      const rocksdb::Slice value_parts[2] = {
+          rocksdb::Slice(value), rocksdb::Slice(reinterpret_cast<const char*>(hash.data()), hash.size())};
+      SHEBAO_ASSERT(wb->Put(events_cf(), rocksdb::SliceParts(&key_part, 1),
+                            rocksdb::SliceParts(value_parts, 2))
+                        .ok());
       std::string version_value;
       keys::PutBigEndian64(&version_value, position);
       SHEBAO_ASSERT(
@@ -696,7 +702,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
         RecordedEvent& re = appended.emplace_back();
         re.position = position;
         re.hash = hash;
-        re.bytes.assign(value.data(), value.size() - kHashBytes);
+        re.bytes = std::move(value);
       }
     }
     // Fold the writer's events into the projections, atomically with them.
@@ -713,12 +719,9 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       }
       SHEBAO_ASSERT(wb->PopSavePoint().ok());
     }
-    for (const auto& [stream, version] : current) {
-      std::string version_value;
-      keys::PutBigEndian64(&version_value, version);
-      SHEBAO_ASSERT(wb->Put(streams_cf(), keys::StreamHeadKey(stream), version_value).ok());
-      versions[std::string(stream)] = version;
-    }
+    // Stream heads are written once per group, at the end (many batches of a group often write
+    // the same stream).
+    for (const auto& [stream, version] : current) versions[std::string(stream)] = version;
     x->result->last_position = head.position;
     x->result->duplicate = false;
     for (const auto& claim : batch.claims) {
@@ -733,6 +736,11 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     idempotency[batch.idempotency_key] = record;
   }
   if (head.position > head_.position) {
+    for (const auto& [stream, version] : versions) {
+      std::string version_value;
+      keys::PutBigEndian64(&version_value, version);
+      SHEBAO_ASSERT(wb->Put(streams_cf(), keys::StreamHeadKey(stream), version_value).ok());
+    }
     SHEBAO_ASSERT(wb->Put(meta_cf(), keys::kHeadKey,
                           keys::EncodeHead({head.position, head.hash, head.recorded_us}))
                       .ok());
