@@ -39,6 +39,10 @@ void LedgerRocksOptions(size_t block_cache_bytes, bool create_if_missing,
   events_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::ColumnFamilyOptions index_options = events_options;
   index_options.write_buffer_size = 32 << 20;
+  // Most idempotency and claim lookups are for keys never seen: a Bloom filter on the memtable
+  // answers them without searching its skiplist.
+  index_options.memtable_whole_key_filtering = true;
+  index_options.memtable_prefix_bloom_size_ratio = 0.05;
   // Projection rows are read by person: "<generation>P/<18-char id>/" and its kin are 22 bytes.
   // A prefix Bloom filter lets a person's scan skip every file without that person.
   rocksdb::ColumnFamilyOptions projection_options = index_options;
