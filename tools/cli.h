@@ -87,6 +87,17 @@ namespace shebao::cli {
 bool LoadDomainData(const GlobalOptions& options, domain::WorkingDayCalendar* calendar,
                     domain::PremiumTable* premiums, int* exit_code);
 
+}  // namespace shebao::cli
+
+namespace shebao::domain {
+struct Rejection;
+}  // namespace shebao::domain
+
+namespace shebao::cli {
+
+// "line N: rejected: <rule> (field <f>): <message>\n", the one format of a refused line.
+std::string RejectionLine(uint64_t line_no, const domain::Rejection& rejection);
+
 // A CSV field (RFC 4180): quoted, with inner quotes doubled, when it holds a comma, a quote or
 // a line break; as it is otherwise.
 std::string Csv(std::string_view field);

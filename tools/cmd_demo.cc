@@ -66,11 +66,7 @@ int CmdDemo(const GlobalOptions& options, const std::vector<std::string>& args) 
       [&](uint64_t n, const domain::Rejection& r, const domain::CommandOutcome& out) {
         if (!r.ok()) {
           if (rejected++ < 3) {
-            std::cerr << MaskPersonalData(
-                fmt::format("line {}: rejected: {}{}: {}\n", n, domain::RuleName(r.rule),
-                            r.field.empty() ? "" : fmt::format(" (field {})", r.field),
-                            r.message),
-                options.reveal);
+            std::cerr << MaskPersonalData(RejectionLine(n, r), options.reveal);
           }
         } else if (out.duplicate) {
           ++duplicates;

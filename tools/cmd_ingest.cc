@@ -28,6 +28,11 @@ constexpr size_t kIngestBatchLines = 2'048;
 }  // namespace
 
 // Loads the calendar and the premium table from options.data_dir; prints the error.
+std::string RejectionLine(uint64_t line_no, const domain::Rejection& r) {
+  return fmt::format("line {}: rejected: {}{}: {}\n", line_no, domain::RuleName(r.rule),
+                     r.field.empty() ? "" : fmt::format(" (field {})", r.field), r.message);
+}
+
 bool LoadDomainData(const GlobalOptions& options, domain::WorkingDayCalendar* calendar,
                     domain::PremiumTable* premiums, int* exit_code) {
   ledger::Status s = domain::WorkingDayCalendar::Load(options.data_dir + "/holiday-cn", calendar);
@@ -82,11 +87,7 @@ int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args
         if (!r.ok()) {
           ++rejected;
           if (!quiet) {
-            std::cerr << MaskPersonalData(
-                fmt::format("line {}: rejected: {}{}: {}\n", n, domain::RuleName(r.rule),
-                            r.field.empty() ? "" : fmt::format(" (field {})", r.field),
-                            r.message),
-                options.reveal);
+            std::cerr << MaskPersonalData(RejectionLine(n, r), options.reveal);
           }
         } else if (out.duplicate) {
           ++duplicates;
