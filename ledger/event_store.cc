@@ -754,7 +754,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
   *new_head = head;
 }
 
-Status VerifyRecordImpl(uint64_t position, const Hash256& previous, std::string_view value,
+Status VerifyRecord(uint64_t position, const Hash256& previous, std::string_view value,
                         RecordedEvent* out) {
   if (value.size() < kEventBytesMin + kHashBytes) {
     return CorruptionAt(position, fmt::format("record of {} bytes is too short", value.size()));
@@ -793,7 +793,7 @@ Status RocksEventStore::ReadEvent(uint64_t position, RecordedEvent* out) const {
   auto s = db_->Get(rocksdb::ReadOptions(), events_cf(), keys::EventKey(position), &value);
   if (s.IsNotFound()) return CorruptionAt(position, "event missing");
   if (!s.ok()) return FromRocks(s, fmt::format("position {}", position));
-  return VerifyRecordImpl(position, previous, value.ToStringView(), out);
+  return VerifyRecord(position, previous, value.ToStringView(), out);
 }
 
 Status RocksEventStore::ReadStream(std::string_view stream_id, uint64_t from_version,
@@ -896,7 +896,7 @@ class RocksLogCursor final : public LogCursor {
                                         : std::string("malformed key"));
       return;
     }
-    status_ = VerifyRecordImpl(next_, previous_, it_->value().ToStringView(), &event_);
+    status_ = VerifyRecord(next_, previous_, it_->value().ToStringView(), &event_);
     if (!status_.ok()) return;
     previous_ = event_.hash;
     ++next_;
@@ -1228,10 +1228,6 @@ Status RocksEventStore::RebuildProjections(const RebuildProgress& progress) {
 
 }  // namespace
 
-Status VerifyRecord(uint64_t position, const Hash256& previous, std::string_view value,
-                    RecordedEvent* out) {
-  return VerifyRecordImpl(position, previous, value, out);
-}
 
 Status EventStore::Open(const std::string& path, const StoreOptions& options,
                         std::unique_ptr<EventStore>* out) {

@@ -257,10 +257,5 @@ class LogCursor {
   virtual Status status() const = 0;
 };
 
-// Checks one stored record (the value of an events key) and decodes it: FlatBuffer verified
-// with identifier SHB1, envelope position equal to the key position, chain hash equal to
-// SHA-256(previous || bytes). Returns corruption naming the position otherwise.
-Status VerifyRecord(uint64_t position, const Hash256& previous, std::string_view value,
-                    RecordedEvent* out);
 
 }  // namespace shebao::ledger

@@ -1,4 +1,5 @@
 #include "ledger/domain/case_rules.h"
+#include "ledger/domain/fb_strings.h"
 
 #include <fmt/format.h>
 
@@ -10,9 +11,6 @@ namespace {
 using fb::Payload;
 using fb::Role;
 
-std::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : s->string_view();
-}
 
 std::string_view RoleName(Role role) { return fb::EnumNameRole(role); }
 

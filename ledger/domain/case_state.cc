@@ -1,4 +1,5 @@
 #include "ledger/domain/case_state.h"
+#include "ledger/domain/fb_strings.h"
 
 #include <fmt/format.h>
 
@@ -66,7 +67,6 @@ bool PathwayHasCertificateDueDate(fb::Pathway pathway) {
 
 namespace {
 
-std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
 
 // The step a review's return for correction sends the case back to: the materials go back to
 // whoever submitted them to the reviewer.

@@ -1,4 +1,5 @@
 #include "ledger/domain/employer.h"
+#include "ledger/domain/fb_strings.h"
 
 #include <fmt/format.h>
 
@@ -8,9 +9,6 @@
 namespace shebao::domain {
 namespace {
 
-std::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : s->string_view();
-}
 
 Rejection NeedEmployer(const EmploymentState& s, const fb::Event& e) {
   const fb::Role role = e.actor() != nullptr ? e.actor()->role() : fb::Role::unknown;

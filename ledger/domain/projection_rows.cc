@@ -1,4 +1,5 @@
 #include "ledger/domain/projection_rows.h"
+#include "ledger/domain/fb_strings.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +8,6 @@
 namespace shebao::domain {
 namespace {
 
-std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
 
 std::string Finish(flatbuffers::FlatBufferBuilder& fbb) {
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());

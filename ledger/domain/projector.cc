@@ -1,4 +1,5 @@
 #include "ledger/domain/projector.h"
+#include "ledger/domain/fb_strings.h"
 
 #include <fmt/format.h>
 
@@ -10,9 +11,6 @@ namespace {
 using ledger::Code;
 using ledger::Status;
 
-std::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : s->string_view();
-}
 
 Status Malformed(std::string_view what, uint64_t position) {
   return Status(Code::corruption, fmt::format("position {}: projection row {} is malformed", position, what));

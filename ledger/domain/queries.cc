@@ -1,4 +1,5 @@
 #include "ledger/domain/queries.h"
+#include "ledger/domain/fb_strings.h"
 
 #include <algorithm>
 #include <map>
@@ -16,7 +17,6 @@ namespace {
 using ledger::Code;
 using ledger::Status;
 
-std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
 
 Status Malformed(std::string_view key) {
   return Status(Code::corruption, fmt::format("projection row {} is malformed", key));
