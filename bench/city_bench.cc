@@ -7,6 +7,9 @@
 //   city_bench scan    --dir D                         raw sequential scan of the events family
 //   city_bench rebuild --dir D                         drop and recompute all projections
 //   city_bench query   --dir D --children N            payment + rights query of random people
+//   city_bench verify  --dir D                         the auditor's walk (replay/ledger_verifier.h):
+//                                                      chain, FlatBuffers, versions, domain rules,
+//                                                      Merkle root, checkpoints
 // Each prints one JSON object on stdout.
 #include <sys/resource.h>
 
@@ -28,6 +31,9 @@
 #include "ledger/domain/projector.h"
 #include "ledger/domain/queries.h"
 #include "ledger/keys.h"
+#include "ledger/domain/calendar.h"
+#include "ledger/domain/premium_table.h"
+#include "replay/ledger_verifier.h"
 #include "tools/city_generator.h"
 #include "tools/command_batch.h"
 
@@ -271,6 +277,31 @@ int Query(const Args& a) {
   return 0;
 }
 
+int Verify(const Args& a) {
+  domain::WorkingDayCalendar calendar;
+  domain::PremiumTable premiums;
+  if (!domain::WorkingDayCalendar::Load(a.data + "/holiday-cn", &calendar).ok() ||
+      !domain::PremiumTable::Load(a.data + "/premiums.json", &premiums).ok()) {
+    Die("cannot load " + a.data);
+  }
+  domain::DomainProjector projector;
+  auto store = OpenLedger(a.dir, &projector, false);
+  replay::VerifyOptions options;
+  options.premiums = &premiums;
+  options.calendar = &calendar;
+  replay::VerifyReport report;
+  const auto t0 = Clock::now();
+  ledger::Status s = replay::VerifyLedger(*store, options, &report);
+  const double secs = Seconds(t0, Clock::now());
+  if (!s.ok()) Die(s.ToString());
+  if (report.failure) Die("verify failed: " + report.failure->check + ": " + report.failure->what);
+  std::printf("%s\n", fmt::format("{{\"bench\":\"city_verify\",\"events\":{},\"verify_s\":{:.3f},"
+                                  "\"verify_events_per_s\":{:.0f},\"peak_rss_mb\":{}}}",
+                                  report.events, secs, static_cast<double>(report.events) / secs,
+                                  PeakRssMb()).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -280,7 +311,8 @@ int main(int argc, char** argv) {
   if (a.phase == "scan") return Scan(a);
   if (a.phase == "rebuild") return Rebuild(a);
   if (a.phase == "query") return Query(a);
-  std::fprintf(stderr, "usage: city_bench ingest|raw-put|scan|rebuild|query [--dir D] [--children N] "
+  if (a.phase == "verify") return Verify(a);
+  std::fprintf(stderr, "usage: city_bench ingest|raw-put|scan|rebuild|query|verify [--dir D] [--children N] "
                        "[--seed S] [--samples K]\n");
   return 2;
 }

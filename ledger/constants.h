@@ -41,13 +41,42 @@ inline constexpr int64_t kCommitDelayMaxUs = 200;
 inline constexpr uint64_t kFoldBatchEvents = 16384;
 // Events returned by one stream or log read call.
 inline constexpr size_t kReadLimitMax = 100000;
+// Audit records (signed checkpoints, Merkle block roots; replay/) kept beside the log.
+inline constexpr size_t kAuditKeyBytesMax = 64;
+inline constexpr size_t kAuditValueBytesMax = 4096;
+// Projection differences the auditor's replay lists one by one (all are counted).
+inline constexpr size_t kReplayDifferencesMax = 1000;
+// The auditor's walk reads the log on one thread and checks it on another: events per batch
+// handed over, and batches in flight (memory: at most their product of events, ~4 MiB).
+inline constexpr size_t kVerifyBatchEvents = 1024;
+inline constexpr size_t kVerifyBatchesInFlight = 8;
+// A rights statement (replay/statement.h): its text and the events it encloses.
+inline constexpr size_t kStatementBytesMax = 16 * 1024 * 1024;
+inline constexpr size_t kStatementEventsMax = 10000;
 
 // SHA-256 digest size; also the chain hash stored after each event's bytes.
 inline constexpr size_t kHashBytes = 32;
+
+// Merkle tree over the log (replay/merkle.h). Tree sizes are uint64_t, so a tree has at most
+// 64 levels above its leaves; an inclusion proof holds at most ceil(log2(size)) hashes, a
+// consistency proof at most ceil(log2(size)) + 1.
+inline constexpr unsigned kMerkleHeightMax = 64;
+inline constexpr size_t kMerkleProofHashesMax = kMerkleHeightMax + 1;
+// Roots of aligned perfect subtrees of 2^kMerkleBlockLevel leaves ("blocks") are kept, so that
+// a proof reads block roots and the leaves of at most two blocks, not the whole log.
+inline constexpr unsigned kMerkleBlockLevel = 8;
+inline constexpr uint64_t kMerkleBlockLeaves = uint64_t{1} << kMerkleBlockLevel;
+// Ed25519 signing keys (replay/signing.h): raw public key, signature, key id shown to people
+// (the first bytes of SHA-256 of the raw public key), and the largest PEM key file read.
+inline constexpr size_t kEd25519PublicKeyBytes = 32;
+inline constexpr size_t kEd25519SignatureBytes = 64;
+inline constexpr size_t kKeyIdBytes = 8;
+inline constexpr size_t kKeyFileBytesMax = 16 * 1024;
 
 static_assert(kEventBytesMax * kBatchEventsMax >= kBatchBytesMax,
               "a batch must be able to reach its byte limit");
 static_assert(kGroupCommitBytesMax >= kBatchBytesMax, "a maximal batch must fit one group commit");
 static_assert(kStreamIdBytesMax <= 255, "stream ids are length-prefixed with one byte in keys");
+static_assert(kMerkleBlockLevel < kMerkleHeightMax, "a block is a subtree of the tallest tree");
 
 }  // namespace shebao::ledger

@@ -8,9 +8,22 @@
 // - Errors: every method returns a Status; no exception leaves this module. A failed Append
 //   writes nothing. After a failed RocksDB write the store refuses further appends
 //   (store_failed) until it is reopened, because the in-memory head can no longer be trusted.
+//   (A write that failed in the middle, e.g. on a full disk, may still be found whole on
+//   reopen, or not at all, never in part: retry it with the same idempotency key.)
 // - Durability: with StoreOptions::sync (the default) an Append returns OK only after its
 //   events are in the fsynced write-ahead log.
-// - Processes: one process at a time may open a ledger; a second Open fails with ledger_locked.
+// - Processes: one process at a time may open a ledger for writing; a second Open fails with
+//   ledger_locked. Any number of processes may open it with StoreOptions::read_only meanwhile.
+// - Read-only opens: the store is the ledger as it was at some moment during Open, and never
+//   changes afterwards (reopen to see more). It is a prefix of the log: every batch written
+//   before that moment and none after it, each batch whole, the head record and projections
+//   consistent with the events (Open checks the head against the last event, like a writer's
+//   open). While another process writes, that prefix may include batches written but not yet
+//   synced by a writer with sync=false (RocksDB makes each batch's WAL record visible whole or
+//   not at all; an incomplete last record is ignored). A writer's concurrent flush or
+//   compaction is detected (the MANIFEST or the set of WAL files changed during Open) and the
+//   open is retried. Projections are not caught up: projection_position() may be behind the
+//   head if the last writer ran without a projector.
 //
 // Invariants (checked on append, verified on every read)
 // - Global positions are dense from 1; each stream's versions are dense from 1.
@@ -48,6 +61,11 @@ struct StoreOptions {
   // must outlive the store. nullptr: no projections are maintained (and on a later open with
   // a projector, the store first catches the projections up with the log).
   Projector* projector = nullptr;
+  // Open without the writer's lock, for reading only (see "Read-only opens" above); works while
+  // another process holds the ledger for writing, and on a read-only file system. Nothing is
+  // written to the directory. Append, AppendMany, RebuildProjections and every other write fail
+  // with invalid_argument; create_if_missing is ignored (a missing ledger is ledger_not_found).
+  bool read_only = false;
 };
 
 // What a batch expects of one stream before it writes.
@@ -165,7 +183,8 @@ class EventStore {
  public:
   // Opens (or creates) the ledger in directory path. On success *out owns the store.
   // Errors: ledger_locked, ledger_not_found, corruption (the stored head does not match the
-  // log), io_error.
+  // log, or a RocksDB file fails its checksum; the message names the file when RocksDB does),
+  // io_error (also: path is not a directory, or cannot be read).
   static Status Open(const std::string& path, const StoreOptions& options,
                      std::unique_ptr<EventStore>* out);
 
@@ -240,6 +259,21 @@ class EventStore {
   // matches their key, non-decreasing recorded time, the stream index, and that the stored head
   // is the last event. Sets *events_checked. Errors: corruption (first failure), io_error.
   virtual Status VerifyChain(uint64_t* events_checked) const = 0;
+
+  // Audit records: what the replay module keeps about the log without being part of it (signed
+  // checkpoints, Merkle block roots). They live in the meta family under "audit/" + key, so
+  // they are outside the hash chain and never move the head. PutAuditRecords writes all of
+  // records in one atomic, synced write. Keys are 1..kAuditKeyBytesMax bytes, values at most
+  // kAuditValueBytesMax. Errors: invalid_argument (a key or value out of bounds), io_error.
+  virtual Status PutAuditRecords(
+      const std::vector<std::pair<std::string, std::string>>& records) = 0;
+  // Sets *found and, if found, *value. Errors: io_error.
+  virtual Status GetAuditRecord(std::string_view key, std::string* value, bool* found) const = 0;
+  // Visits the audit records whose key starts with prefix, in key order (the key passed to
+  // visit is without "audit/"), until visit returns false. Errors: io_error.
+  virtual Status ScanAuditRecords(
+      std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const = 0;
 };
 
 // Iterates the log in position order, verifying each event (FlatBuffer and hash link).

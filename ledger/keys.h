@@ -13,6 +13,7 @@
 //                          key = "format" value = "shebao-ledger/1"
 //                          key = "projection" value = u8(active generation) || be64(position)
 //                          key = "rebuild" value = u8(target generation) || be64(position done)
+//                          key = "audit/" || k  value = the replay module's record k (replay/)
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,7 @@ inline constexpr std::string_view kMetaFamily = "meta";
 inline constexpr std::string_view kHeadKey = "head";
 inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kFormatValue = "shebao-ledger/1";
+inline constexpr std::string_view kAuditPrefix = "audit/";
 
 void PutBigEndian64(std::string* out, uint64_t value);
 // REQUIRES: bytes has at least 8 bytes.

@@ -38,7 +38,7 @@ std::string Digest(const CityOptions& options) {
 
 }  // namespace
 
-TEST_CASE("city: the same options give the same lines; another seed other lines") {
+TEST_CASE("city: the same options give the same lines, another seed other lines") {
   CityOptions options;
   options.children = 200;
   options.seed = 42;

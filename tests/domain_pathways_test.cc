@@ -268,7 +268,7 @@ TEST_CASE("returns for correction, a failed collection, a retry and a refund") {
   CHECK(l.Case(kChild, 2026).attempt == 2);
 }
 
-TEST_CASE("a reversed payment goes back to collection; the bank reference stays taken") {
+TEST_CASE("a reversed payment goes back to collection, the bank reference stays taken") {
   DomainLedger l;
   SchoolUpTo(l, Step::premium_collected);
   const auto s = l.Case(kChild, 2026);
@@ -284,7 +284,7 @@ TEST_CASE("a reversed payment goes back to collection; the bank reference stays 
   CHECK(l.Case(kChild, 2026).coverage == fb::CoverageStatus::active);
 }
 
-TEST_CASE("idempotency: the same command twice appends once; the same key for another is refused") {
+TEST_CASE("idempotency: the same command twice appends once, the same key for another is refused") {
   DomainLedger l;
   auto cmd = SchoolCmd("issue_materials", "2025-09-01T09:00:00").Str("pathway", "school").Key("k-1");
   auto first = l.Ok(cmd);

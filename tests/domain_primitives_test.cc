@@ -99,7 +99,7 @@ TEST_CASE("citizen id: birth day") {
   CHECK_FALSE(CitizenIdBirthDay("short").has_value());
 }
 
-TEST_CASE("citizen id: the minors of DOMAIN.md are minors on 2026-01-01; the adults are not") {
+TEST_CASE("citizen id: the minors of DOMAIN.md are minors on 2026-01-01, the adults are not") {
   const Day coverage = D("2026-01-01");
   for (const char* id : {"110105201503010010", "440305201208150026", "310115201801010035",
                          "510107201006300049"}) {

@@ -35,6 +35,11 @@ int Fail(const ledger::Status& status);
 // projections); prints the error and returns false on failure.
 bool OpenLedger(const GlobalOptions& options, bool create, std::unique_ptr<ledger::EventStore>* out,
                 int* exit_code, bool sync = true);
+// Opens the ledger at options.db_path read-only (StoreOptions::read_only): no lock, so it works
+// while another process writes the ledger, and on a read-only file system. For the commands
+// that only read. Prints the error and returns false on failure.
+bool OpenLedgerReadOnly(const GlobalOptions& options, std::unique_ptr<ledger::EventStore>* out,
+                        int* exit_code);
 
 // Subcommands. args are the words after the subcommand name.
 int CmdInit(const GlobalOptions& options, const std::vector<std::string>& args);
@@ -52,6 +57,9 @@ int CmdEmployer(const GlobalOptions& options, const std::vector<std::string>& ar
 int CmdCovered(const GlobalOptions& options, const std::vector<std::string>& args);
 int CmdRebuild(const GlobalOptions& options, const std::vector<std::string>& args);
 int CmdStats(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdKeygen(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdAudit(const GlobalOptions& options, const std::vector<std::string>& args);
+int CmdStatement(const GlobalOptions& options, const std::vector<std::string>& args);
 
 }  // namespace shebao::cli
 

@@ -60,10 +60,12 @@ int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args
   std::ifstream in_file;
   if (file != "-") {
     in_file.open(file, std::ios::binary);
-    if (!in_file) {
+    in_file.peek();  // a directory opens, then fails to read: before the ledger is created
+    if (!in_file || in_file.bad()) {
       std::cerr << fmt::format("error: io_error: cannot read {}\n", file);
       return kExitIo;
     }
+    in_file.clear();  // an empty file: eof is not an error
   }
   std::istream& in = file == "-" ? std::cin : in_file;
 
@@ -78,7 +80,17 @@ int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args
                                  /*states_from_projections=*/true);
 
   const bool quiet = vm["quiet"].as<bool>();
-  uint64_t line_no = 0, accepted = 0, duplicates = 0, rejected = 0, events = 0;
+  // A ledger failure stops the run: say how far it got, and how to complete it.
+  uint64_t line_no = 0;
+  auto stop = [&](const ledger::Status& failure) {
+    const int exit_code = Fail(failure);
+    std::cerr << fmt::format("ingest {}: stopped at line {}; the ledger's head is at position {}; "
+                             "run the same file again to complete it (recorded lines are "
+                             "duplicates)\n",
+                             file, line_no, store->head().position);
+    return exit_code;
+  };
+  uint64_t accepted = 0, duplicates = 0, rejected = 0, events = 0;
   std::string line;
   // Lines are executed in batches (one group commit each), reported in line order.
   tools::CommandBatch batch(
@@ -100,24 +112,25 @@ int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 BOM
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     s = batch.Add(line_no, line);
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) return stop(s);
     if (++since_sync >= kIngestSyncEveryLines) {
       s = batch.Flush();
       if (s.ok()) s = store->SyncWal();
-      if (!s.ok()) return Fail(s);
+      if (!s.ok()) return stop(s);
       since_sync = 0;
     }
   }
   s = batch.Flush();
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) return stop(s);
   if (in.bad()) {
     std::cerr << fmt::format("error: io_error: reading {} failed after line {}\n", file, line_no);
     return kExitIo;
   }
   s = store->SyncWal();
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) return stop(s);
   if (options.format == "json") {
     std::cout << fmt::format("{{\"lines\":{},\"accepted\":{},\"duplicates\":{},\"rejected\":{},"
                              "\"events_appended\":{},\"head\":{}}}\n",

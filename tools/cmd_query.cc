@@ -11,6 +11,7 @@
 #include "ledger/domain/calendar.h"
 #include "ledger/domain/ids.h"
 #include "ledger/domain/premium_table.h"
+#include "ledger/domain/records_json.h"
 #include "ledger/domain/queries.h"
 #include "tools/cli.h"
 
@@ -27,23 +28,7 @@ namespace {
 
 using ledger::Status;
 
-std::string Json(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string Json(std::string_view s) { return domain::JsonString(s); }
 
 std::string DayOrEmpty(domain::Day d) { return d == 0 ? "" : domain::FormatIsoDay(d); }
 
@@ -146,7 +131,7 @@ std::optional<int> OpenPersonQuery(const GlobalOptions& options, const std::vect
   q->person = (*vm)["person"].as<std::string>();
   int code = 0;
   if (!CheckPerson(q->person, &code)) return code;
-  if (!OpenLedger(options, false, &q->store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &q->store, &code)) return code;
   if (!PersonView(*q->store, *vm, q->person, &q->view, &code)) return code;
   return std::nullopt;
 }
@@ -176,16 +161,7 @@ int CmdPayments(const GlobalOptions& options, const std::vector<std::string>& ar
                       view->position());
     for (size_t i = 0; i < lines.size(); ++i) {
       const auto& l = lines[i];
-      out += fmt::format(
-          "{}{{\"position\":{},\"kind\":\"{}\",\"date\":\"{}\",\"amount_fen\":{},\"payer\":\"{}\","
-          "\"payer_id\":{},\"channel\":\"{}\",\"bank_code\":{},\"bank_ref\":{},"
-          "\"period_start\":\"{}\",\"period_end\":\"{}\",\"stream\":{},\"original_position\":{},"
-          "\"note\":{}}}",
-          i ? "," : "", l.position, PaymentKindName(l.kind), domain::FormatIsoDay(l.day),
-          l.amount_fen, fb::EnumNamePayerKind(l.payer), Json(l.payer_id),
-          fb::EnumNameChannel(l.channel), Json(l.bank_code), Json(l.bank_ref),
-          DayOrEmpty(l.period_start_day), DayOrEmpty(l.period_end_day), Json(l.stream_id),
-          l.original_position, Json(l.note));
+      out += (i ? "," : "") + domain::PaymentLineJson(l);
     }
     out += "]}\n";
   } else if (options.format == "csv") {
@@ -221,23 +197,7 @@ int CmdPayments(const GlobalOptions& options, const std::vector<std::string>& ar
   return kExitOk;
 }
 
-namespace {
-
-std::string RightsJson(const domain::CaseState& c) {
-  return fmt::format(
-      "{{\"coverage_year\":{},\"status\":\"{}\",\"effective_date\":\"{}\",\"waiting_months\":{},"
-      "\"expiry_date\":\"{}-12-31\",\"pathway\":\"{}\",\"step\":\"{}\",\"individual_paid_fen\":{},"
-      "\"subsidy_fen\":{},\"refunded_fen\":{},\"responsible_agency\":{},\"certificate\":{{"
-      "\"no\":{},\"due_date\":\"{}\",\"due_provisional\":{},\"issued_date\":\"{}\"}},"
-      "\"case\":{}}}",
-      c.coverage_year, fb::EnumNameCoverageStatus(c.coverage), DayOrEmpty(c.coverage_effective_day),
-      c.waiting_months, c.coverage_year, fb::EnumNamePathway(c.pathway), domain::StepName(c.step),
-      c.premium_fen, c.subsidy_fen, c.refunded_fen, Json(c.agency_division_code),
-      Json(c.certificate_no), DayOrEmpty(c.certificate_due_day), c.due_provisional ? "true" : "false",
-      DayOrEmpty(c.certificate_issued_day), Json(c.stream_id));
-}
-
-}  // namespace
+using domain::RightsYearJson;
 
 int CmdRights(const GlobalOptions& options, const std::vector<std::string>& args) {
   po::options_description desc("rights options");
@@ -256,7 +216,7 @@ int CmdRights(const GlobalOptions& options, const std::vector<std::string>& args
   std::string out;
   if (options.format == "json") {
     out = fmt::format("{{\"person\":{},\"as_of_position\":{},\"years\":[", Json(person), view->position());
-    for (size_t i = 0; i < years.size(); ++i) out += (i ? "," : "") + RightsJson(years[i]);
+    for (size_t i = 0; i < years.size(); ++i) out += (i ? "," : "") + RightsYearJson(years[i]);
     out += "]}\n";
   } else if (options.format == "csv") {
     out = "coverage_year,status,effective_date,waiting_months,expiry_date,individual_paid_fen,"
@@ -292,12 +252,13 @@ int CmdRights(const GlobalOptions& options, const std::vector<std::string>& args
 int CmdCase(const GlobalOptions& options, const std::vector<std::string>& args) {
   po::options_description desc("case options");
   desc.add_options()("case", po::value<std::string>()->required(),
-                     "case/<coverage year>/<child citizen id>");
+                     "case/<coverage year>/<child citizen id>")(
+      "as-of", po::value<std::string>(), "a position, or a Beijing time YYYY-MM-DDTHH:MM:SS");
   po::positional_options_description pos;
   pos.add("case", 1);
   po::variables_map vm;
-  if (auto code = ParseArgs(args, "shebao case CASE", "shebao case case/2026/110105201503010010",
-                            desc, pos, &vm)) {
+  if (auto code = ParseArgs(args, "shebao case CASE [--as-of POS|TIME]",
+                            "shebao case case/2026/110105201503010010 --as-of 12", desc, pos, &vm)) {
     return *code;
   }
   const std::string id = vm["case"].as<std::string>();
@@ -311,8 +272,9 @@ int CmdCase(const GlobalOptions& options, const std::vector<std::string>& args) 
   }
   int code = 0;
   std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
-  auto view = store->NewReadView();
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
+  std::unique_ptr<ledger::ReadView> view;
+  if (!PersonView(*store, vm, child, &view, &code)) return code;
   domain::CaseState c;
   bool found = false;
   Status s = domain::QueryCase(*view, child, year, &c, &found);
@@ -330,7 +292,7 @@ int CmdCase(const GlobalOptions& options, const std::vector<std::string>& args) 
                       Json(id), view->position(), fb::EnumNamePathway(c.pathway), c.attempt,
                       domain::StepName(c.step), domain::StepName(next.step),
                       fb::EnumNameRole(next.owner), Json(next.what), DayOrEmpty(c.certificate_due_day),
-                      c.due_provisional ? "true" : "false", RightsJson(c));
+                      c.due_provisional ? "true" : "false", RightsYearJson(c));
   } else {
     out = fmt::format("case {} (pathway {}, application {})\n", id, fb::EnumNamePathway(c.pathway),
                       c.attempt);
@@ -349,7 +311,9 @@ int CmdCase(const GlobalOptions& options, const std::vector<std::string>& args) 
   if (options.format == "json") return kExitOk;
   view.reset();  // a view must not outlive its store
   store.reset();
-  return CmdHistory(options, {id});
+  // The history as of the view: the case's first c.version events (all of them without --as-of).
+  if (c.version == 0) return kExitOk;
+  return CmdHistory(options, {id, "--limit", std::to_string(c.version)});
 }
 
 int CmdQueue(const GlobalOptions& options, const std::vector<std::string>& args) {
@@ -368,7 +332,7 @@ int CmdQueue(const GlobalOptions& options, const std::vector<std::string>& args)
   int code = 0;
   if (!LoadDomainData(options, &calendar, &premiums, &code)) return code;
   std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   auto view = store->NewReadView();
   std::vector<domain::QueueItem> items;
   if (domain::CheckDivisionCode(vm["agency"].as<std::string>()) != domain::Rule::ok) {
@@ -457,7 +421,7 @@ int CmdEmployer(const GlobalOptions& options, const std::vector<std::string>& ar
   }
   int code = 0;
   std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   auto view = store->NewReadView();
   std::vector<domain::EmploymentState> employments;
   std::optional<std::string> person;
@@ -576,7 +540,7 @@ int CmdStats(const GlobalOptions& options, const std::vector<std::string>& args)
   }
   int code = 0;
   std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   uint64_t bytes = 0;
   std::error_code ec;
   for (const auto& f : std::filesystem::recursive_directory_iterator(options.db_path, ec)) {

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "tools/cli.h"
+#include "tools/progress.h"
 
 namespace po = boost::program_options;
 
@@ -35,30 +36,18 @@ int CmdRebuild(const GlobalOptions& options, const std::vector<std::string>& arg
   int code = 0;
   std::unique_ptr<ledger::EventStore> store;
   if (!OpenLedger(options, false, &store, &code)) return code;
-  const bool bar = !vm["quiet"].as<bool>() && isatty(STDERR_FILENO);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  const auto start = std::chrono::steady_clock::now();
-  auto last_draw = start;
-  ledger::Status s = store->RebuildProjections([&](uint64_t done, uint64_t total) {
-    const auto now = std::chrono::steady_clock::now();
-    if (bar && (now - last_draw > std::chrono::milliseconds(200) || done == total)) {
-      last_draw = now;
-      const double secs = std::chrono::duration<double>(now - start).count();
-      const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
-      const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
-      const int width = 30;
-      const int filled = total ? static_cast<int>(width * done / total) : width;
-      std::cerr << fmt::format("\rrebuild [{}{}] {}/{} events  {:.0f} events/s  ETA {:.0f} s   ",
-                               std::string(static_cast<size_t>(filled), '#'),
-                               std::string(static_cast<size_t>(width - filled), '.'), done, total,
-                               rate, eta);
-    }
-    return !g_interrupted.load();
-  });
-  if (bar) std::cerr << "\n";
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ledger::Status s;
+  double secs = 0;
+  {
+    ProgressBar bar("rebuild", !vm["quiet"].as<bool>());
+    s = store->RebuildProjections([&](uint64_t done, uint64_t total) {
+      bar.Update(done, total);
+      return !g_interrupted.load();
+    });
+    secs = bar.seconds();
+  }
   if (!s.ok()) {
     if (s.code() == ledger::Code::interrupted) {
       std::cerr << "rebuild interrupted: the previous projections are still in use; run it again "

@@ -1,5 +1,6 @@
 // Subcommands that read or check the event store itself: init, head, history, log, verify.
 #include <chrono>
+#include <csignal>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -59,9 +60,25 @@ ledger::Projector* TheProjector() {
 
 bool OpenLedger(const GlobalOptions& options, bool create, std::unique_ptr<ledger::EventStore>* out,
                 int* exit_code, bool sync) {
+  // A file-size limit (RLIMIT_FSIZE, e.g. `ulimit -f`) must fail the write with EFBIG, reported
+  // as an io_error naming the file, like a full disk: by default SIGXFSZ kills the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   ledger::StoreOptions store_options;
   store_options.create_if_missing = create;
   store_options.sync = sync;
+  store_options.projector = TheProjector();
+  Status s = ledger::EventStore::Open(options.db_path, store_options, out);
+  if (!s.ok()) {
+    *exit_code = Fail(s);
+    return false;
+  }
+  return true;
+}
+
+bool OpenLedgerReadOnly(const GlobalOptions& options, std::unique_ptr<ledger::EventStore>* out,
+                        int* exit_code) {
+  ledger::StoreOptions store_options;
+  store_options.read_only = true;
   store_options.projector = TheProjector();
   Status s = ledger::EventStore::Open(options.db_path, store_options, out);
   if (!s.ok()) {
@@ -220,7 +237,7 @@ int CmdHead(const GlobalOptions& options, const std::vector<std::string>& args) 
   }
   std::unique_ptr<ledger::EventStore> store;
   int code = 0;
-  if (!OpenLedger(options, /*create=*/false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   const ledger::Head head = store->head();
   if (options.format == "json") {
     std::cout << fmt::format("{{\"position\":{},\"chain_hash\":\"{}\",\"recorded_utc\":\"{}\"}}\n",
@@ -250,7 +267,7 @@ int CmdHistory(const GlobalOptions& options, const std::vector<std::string>& arg
   }
   std::unique_ptr<ledger::EventStore> store;
   int code = 0;
-  if (!OpenLedger(options, /*create=*/false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   std::vector<ledger::RecordedEvent> events;
   const bool backward = vm["backward"].as<bool>();
   Status s = store->ReadStream(vm["stream"].as<std::string>(),
@@ -273,7 +290,7 @@ int CmdLog(const GlobalOptions& options, const std::vector<std::string>& args) {
   }
   std::unique_ptr<ledger::EventStore> store;
   int code = 0;
-  if (!OpenLedger(options, /*create=*/false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   std::vector<ledger::RecordedEvent> events;
   Status s = store->ReadAll(vm["from"].as<uint64_t>(), vm["limit"].as<size_t>(), &events);
   if (!s.ok()) return Fail(s);
@@ -289,7 +306,7 @@ int CmdVerify(const GlobalOptions& options, const std::vector<std::string>& args
   }
   std::unique_ptr<ledger::EventStore> store;
   int code = 0;
-  if (!OpenLedger(options, /*create=*/false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   uint64_t checked = 0;
   const auto start = std::chrono::steady_clock::now();
   Status s = store->VerifyChain(&checked);

@@ -37,6 +37,9 @@ const std::map<std::string, Subcommand>& Subcommands() {
       {"rebuild", {cli::CmdRebuild, "drop and recompute every projection from the log"}},
       {"stats", {cli::CmdStats, "ledger size, head and projection position"}},
       {"verify", {cli::CmdVerify, "verify the whole log: positions, hash chain, index"}},
+      {"keygen", {cli::CmdKeygen, "create the agency's Ed25519 key pair (checkpoints, statements)"}},
+      {"audit", {cli::CmdAudit, "auditor: verify, replay, checkpoint, proofs, as-of, check-statement"}},
+      {"statement", {cli::CmdStatement, "a person's signed rights statement with proofs (Art. 74)"}},
   };
   return table;
 }

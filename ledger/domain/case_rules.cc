@@ -1,6 +1,8 @@
 #include "ledger/domain/case_rules.h"
 #include "ledger/domain/fb_strings.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "ledger/domain/ids.h"
@@ -10,6 +12,9 @@ namespace {
 
 using fb::Payload;
 using fb::Role;
+
+// The latest year a case's steps may be dated, after its coverage year (date_out_of_range).
+constexpr int kCaseYearsAfterCoverageMax = 1;
 
 
 std::string_view RoleName(Role role) { return fb::EnumNameRole(role); }
@@ -357,7 +362,7 @@ Rejection CheckOrgUscc(std::string_view uscc, std::string_view field, const Rule
 }
 
 Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleContext& ctx) {
-  if (e.effective_day() < s.last_effective_day) {
+  if (s.version > 0 && e.effective_day() < s.last_effective_day) {
     return Reject(Rule::date_before_previous_step, "at",
                   fmt::format("{} is before the case's last step on {}",
                               FormatIsoDay(e.effective_day()), FormatIsoDay(s.last_effective_day)));
@@ -366,6 +371,19 @@ Rejection CheckCaseEvent(const CaseState& s, const fb::Event& e, const RuleConte
     return Reject(Rule::case_not_found, "child_id",
                   fmt::format("no case {}: it starts when the materials are issued",
                               s.stream_id));
+  }
+  // Far future: a case's steps run from the year before its coverage year (materials_issued
+  // checks that) to the end of the year after it (late certificates, refunds). A later date is
+  // a typo (2062 for 2026) that would also block every later step (date_before_previous_step).
+  if (s.step != Step::none && e.payload_type() != Payload::MaterialsIssued) {
+    const int last_year = std::min(s.coverage_year + kCaseYearsAfterCoverageMax, kYearMax);
+    if (const auto last = DayFromYmd(last_year, 12, 31); last && e.effective_day() > *last) {
+      return Reject(Rule::date_out_of_range, "at",
+                    fmt::format("{} is after {}: the steps of a case for coverage year {} end "
+                                "by 31 December of the year after it",
+                                FormatIsoDay(e.effective_day()), FormatIsoDay(*last),
+                                s.coverage_year));
+    }
   }
   switch (e.payload_type()) {
     case Payload::MaterialsIssued:

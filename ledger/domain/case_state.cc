@@ -84,7 +84,10 @@ void ApplyCaseEvent(CaseState* s, const fb::Event& e, uint64_t position) {
   s->version = e.stream_version();
   s->last_position = position;
   if (s->stream_id.empty() && e.stream_id() != nullptr) s->stream_id = e.stream_id()->str();
-  if (e.effective_day() > s->last_effective_day) s->last_effective_day = e.effective_day();
+  // The first event sets it (0 is "no event yet", not a date before which nothing may happen).
+  if (s->version == 1 || e.effective_day() > s->last_effective_day) {
+    s->last_effective_day = e.effective_day();
+  }
 
   switch (e.payload_type()) {
     case fb::Payload::MaterialsIssued: {

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "ledger/check.h"
@@ -387,6 +389,15 @@ Rejection ParseCommand(std::string_view line, Command* out) {
       std::string at;
       if (auto r = ReadString(value, "at", &at); !r.ok()) return r;
       if (!ParseBeijingDateTime(at, &out->day, &out->second)) {
+        const int year = at.size() > 4 && at[4] == '-' &&
+                                 std::all_of(at.begin(), at.begin() + 4,
+                                             [](char c) { return c >= '0' && c <= '9'; })
+                             ? std::stoi(at.substr(0, 4))
+                             : kYearMin;
+        if (year < kYearMin || year > kYearMax) {
+          return Reject(Rule::date_out_of_range, "at",
+                        fmt::format("the year {} is outside {}..{}", year, kYearMin, kYearMax));
+        }
         return Reject(Rule::date_invalid, "at",
                       "a real Beijing date and time YYYY-MM-DDTHH:MM:SS (optional +08:00)");
       }

@@ -33,6 +33,57 @@ bool PrintableAscii(std::string_view s) {
   return true;
 }
 
+// How far ahead of `at` an employment command may name a month (date_out_of_range).
+constexpr int kEmploymentMonthsAheadMax = 12;
+
+// The dates of an employment event: not before the employee was born (far past), and its month
+// at most kEmploymentMonthsAheadMax months after the month of `at` (far future: 2062-01 for
+// 2026-01 would otherwise be recorded as a real employment or contribution).
+Rejection CheckEmploymentDates(const fb::Event& e, std::string_view employee) {
+  const Day birth = *CitizenIdBirthDay(employee);
+  if (e.effective_day() < birth) {
+    return Reject(Rule::date_out_of_range, "at",
+                  fmt::format("{} is before the employee was born ({})",
+                              FormatIsoDay(e.effective_day()), FormatIsoDay(birth)));
+  }
+  int32_t yyyymm = 0;
+  std::string_view field;
+  switch (e.payload_type()) {
+    case fb::Payload::EmployeeRegistered:
+      yyyymm = e.payload_as_EmployeeRegistered()->start_month();
+      field = "start_month";
+      break;
+    case fb::Payload::EmployeeDeregistered:
+      yyyymm = e.payload_as_EmployeeDeregistered()->end_month();
+      field = "end_month";
+      break;
+    case fb::Payload::ContributionDeclared:
+      yyyymm = e.payload_as_ContributionDeclared()->contribution_month();
+      field = "month";
+      break;
+    case fb::Payload::ContributionPaid:
+      yyyymm = e.payload_as_ContributionPaid()->contribution_month();
+      field = "month";
+      break;
+    default:
+      return Rejection::None();
+  }
+  const Ymd at = ToYmd(e.effective_day());
+  const Ymd born = ToYmd(birth);
+  const int month = (yyyymm / 100) * 12 + yyyymm % 100 - 1;
+  if (month < born.year * 12 + static_cast<int>(born.month) - 1) {
+    return Reject(Rule::date_out_of_range, std::string(field),
+                  fmt::format("{} is before the employee was born ({})", yyyymm,
+                              FormatIsoDay(birth)));
+  }
+  if (month > at.year * 12 + static_cast<int>(at.month) - 1 + kEmploymentMonthsAheadMax) {
+    return Reject(Rule::date_out_of_range, std::string(field),
+                  fmt::format("{} is more than {} months after the month of at ({})", yyyymm,
+                              kEmploymentMonthsAheadMax, FormatIsoDay(e.effective_day())));
+  }
+  return Rejection::None();
+}
+
 // The events one command appends, all on one stream.
 struct Plan {
   std::string stream;
@@ -687,6 +738,10 @@ class Planner {
         SHEBAO_ASSERT(false);
     }
     if (auto r = CheckEmploymentEvent(st, *fb::GetEvent(plan->events.back().data()), ctx_);
+        !r.ok()) {
+      return r;
+    }
+    if (auto r = CheckEmploymentDates(*fb::GetEvent(plan->events.back().data()), employee);
         !r.ok()) {
       return r;
     }

@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "ledger/check.h"
 #include "ledger/domain/ids.h"
+#include "ledger/domain/memory_projections.h"
 #include "ledger/domain/projection_rows.h"
 #include "ledger/domain/projector.h"
 
@@ -21,39 +23,6 @@ using ledger::Status;
 Status Malformed(std::string_view key) {
   return Status(Code::corruption, fmt::format("projection row {} is malformed", key));
 }
-
-// An in-memory projections column family, filled by DomainProjector (for as-of views).
-class MapView final : public ledger::ReadView, public ledger::ProjectionWriter {
- public:
-  explicit MapView(uint64_t position) : position_(position) {}
-  uint64_t position() const override { return position_; }
-  Status Get(std::string_view key, std::string* value, bool* found) const override {
-    auto it = rows_.find(std::string(key));
-    *found = it != rows_.end();
-    if (*found) *value = it->second;
-    return Status::OK();
-  }
-  Status Scan(std::string_view prefix,
-              const std::function<bool(std::string_view, std::string_view)>& visit) const override {
-    for (auto it = rows_.lower_bound(std::string(prefix));
-         it != rows_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
-      if (!visit(it->first, it->second)) break;
-    }
-    return Status::OK();
-  }
-  // ProjectionWriter
-  Status Get(std::string_view key, std::string* value, bool* found) override {
-    return static_cast<const MapView*>(this)->Get(key, value, found);
-  }
-  void Put(std::string_view key, std::string_view value) override {
-    rows_[std::string(key)] = std::string(value);
-  }
-  void Delete(std::string_view key) override { rows_.erase(std::string(key)); }
-
- private:
-  uint64_t position_;
-  std::map<std::string, std::string> rows_;
-};
 
 }  // namespace
 
@@ -181,8 +150,9 @@ CoverageAnswer CoveredOn(const std::vector<CaseState>& rights, Day day) {
   return answer;
 }
 
-Status ViewAsOf(const ledger::EventStore& store, std::string_view person_id, uint64_t position,
-                std::unique_ptr<ledger::ReadView>* out) {
+Status PersonEventsAsOf(const ledger::EventStore& store, std::string_view person_id,
+                       uint64_t position, std::vector<ledger::RecordedEvent>* out) {
+  out->clear();
   // The person's streams: a case stream per year of their minority, and the employment
   // streams that paid for them (found through today's payment record).
   std::set<std::string> streams;
@@ -205,25 +175,40 @@ Status ViewAsOf(const ledger::EventStore& store, std::string_view person_id, uin
       if (std::string_view(l.stream_id).starts_with("employer/")) streams.insert(l.stream_id);
     }
   }
-  std::vector<ledger::RecordedEvent> events;
   for (const auto& stream : streams) {
     std::vector<ledger::RecordedEvent> some;
     Status s = store.ReadStream(stream, 1, ledger::Direction::forward, ledger::kReadLimitMax, &some);
     if (!s.ok()) return s;
     for (auto& e : some) {
-      if (e.position <= position) events.push_back(std::move(e));
+      if (e.position <= position) out->push_back(std::move(e));
     }
   }
-  std::sort(events.begin(), events.end(),
+  std::sort(out->begin(), out->end(),
             [](const auto& a, const auto& b) { return a.position < b.position; });
-  auto view = std::make_unique<MapView>(position);
+  return Status::OK();
+}
+
+Status FoldView(const std::vector<ledger::RecordedEvent>& events, uint64_t position,
+                std::unique_ptr<ledger::ReadView>* out) {
+  auto view = std::make_unique<MemoryProjections>(position);
   DomainProjector projector;
+  uint64_t last = 0;
   for (const auto& e : events) {
+    SHEBAO_ASSERT(e.position > last && e.position <= position);
+    last = e.position;
     Status s = projector.Apply(e, view.get());
     if (!s.ok()) return s;
   }
   *out = std::move(view);
   return Status::OK();
+}
+
+Status ViewAsOf(const ledger::EventStore& store, std::string_view person_id, uint64_t position,
+                std::unique_ptr<ledger::ReadView>* out) {
+  std::vector<ledger::RecordedEvent> events;
+  Status s = PersonEventsAsOf(store, person_id, position, &events);
+  if (!s.ok()) return s;
+  return FoldView(events, position, out);
 }
 
 Status PositionAtTime(const ledger::EventStore& store, int64_t utc_us, uint64_t* position) {

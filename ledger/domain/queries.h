@@ -77,6 +77,15 @@ struct CoverageAnswer {
 };
 CoverageAnswer CoveredOn(const std::vector<CaseState>& rights, Day day);
 
+// The events of one person's streams (see ViewAsOf) up to position, in position order.
+ledger::Status PersonEventsAsOf(const ledger::EventStore& store, std::string_view person_id,
+                                uint64_t position, std::vector<ledger::RecordedEvent>* out);
+
+// Folds events with DomainProjector into an in-memory view whose position() is position.
+// REQUIRES: events in increasing position order, each at most position.
+ledger::Status FoldView(const std::vector<ledger::RecordedEvent>& events, uint64_t position,
+                        std::unique_ptr<ledger::ReadView>* out);
+
 // A view of one person's records as the ledger knew them at position: their case streams
 // (and the employment streams that pay for them) folded up to position with DomainProjector.
 ledger::Status ViewAsOf(const ledger::EventStore& store, std::string_view person_id,
