@@ -94,7 +94,7 @@ int AuditVerify(const GlobalOptions& options, const std::vector<std::string>& ar
     }
   }
   std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   replay::VerifyReport report;
   Status s;
   double secs = 0;
@@ -152,7 +152,7 @@ int AuditReplay(const GlobalOptions& options, const std::vector<std::string>& ar
   }
   int code = 0;
   std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   replay::ReplayReport report;
   Status s;
   {
@@ -446,7 +446,7 @@ int CmdStatement(const GlobalOptions& options, const std::vector<std::string>& a
   }
   int code = 0;
   std::unique_ptr<ledger::EventStore> store;
-  if (!OpenLedger(options, false, &store, &code)) return code;
+  if (!OpenLedgerReadOnly(options, &store, &code)) return code;
   replay::Statement st;
   Status s = replay::BuildStatement(*store, person, key, *ledger::SystemClock::Default(), &st);
   if (!s.ok()) return Fail(s);
