@@ -7,12 +7,7 @@ set -u
 shebao="$(realpath "$1")"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-passed=0
-check() {  # check <description> <command...>: the command must succeed
-  local what="$1"; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+. "$(dirname "$0")/check_lib.sh"
 db="$tmp/city.db"
 s() { "$shebao" --db "$db" "$@"; }
 
@@ -88,5 +83,4 @@ check "and names its step" grep -q "current step" "$tmp/asof-case"
 s audit frobnicate >/dev/null 2>&1
 check "an unknown audit command is a usage error" test $? -eq 2
 
-echo "audit_cli_test: $passed passed, $failures failed"
-test "$failures" -eq 0
+finish audit_cli_test

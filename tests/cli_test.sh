@@ -7,12 +7,7 @@ shebao="$1"
 src="$2"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-passed=0
-check() {  # check <description> <command...>: the command must succeed
-  local what="$1"; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+. "$(dirname "$0")/check_lib.sh"
 db="$tmp/city.db"
 example="$src/examples/school-enrollment.jsonl"
 
@@ -116,5 +111,4 @@ printf '%s\n' '{"command":"issue_materials","key":"cm-1","at":"2025-09-01T09:00:
 "$shebao" --db "$db" --format csv log --from 24 --limit 1 >"$tmp/csv"
 check "CSV quotes a field with a comma" grep -q ',agency,"staff, senior",MaterialsIssued,' "$tmp/csv"
 
-echo "cli_test: $passed passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish cli_test
