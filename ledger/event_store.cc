@@ -1108,8 +1108,12 @@ class SnapshotReadView final : public ReadView {
     ro.auto_prefix_mode = true;
     if (!limit.empty()) ro.iterate_upper_bound = &upper;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, projections_));
+    // Rows are FlatBuffers read in place, which needs an aligned buffer; a RocksDB value may
+    // sit at any address inside its block, so visit gets an aligned copy.
+    std::string value;
     for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
-      if (!visit(it->key().ToStringView().substr(1), it->value().ToStringView())) break;
+      value.assign(it->value().data(), it->value().size());
+      if (!visit(it->key().ToStringView().substr(1), value)) break;
     }
     return FromRocks(it->status(), "projection scan");
   }

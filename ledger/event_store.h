@@ -167,7 +167,8 @@ class ReadView {
   // The last log position folded into the projections of this view.
   virtual uint64_t position() const = 0;
   virtual Status Get(std::string_view key, std::string* value, bool* found) const = 0;
-  // Visits keys starting with prefix in order until visit returns false.
+  // Visits keys starting with prefix in order until visit returns false. The value passed to
+  // visit is aligned as FlatBuffers need (rows may be read in place) and valid during the call.
   virtual Status Scan(std::string_view prefix,
                       const std::function<bool(std::string_view key, std::string_view value)>&
                           visit) const = 0;

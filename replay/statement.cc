@@ -54,11 +54,10 @@ std::string Canonical(std::string_view text) {
   return simdjson::minify(e);
 }
 
-}  // namespace
-
-Status SummaryOf(const std::vector<StatementEvent>& events, std::string_view person,
-                 uint64_t position, std::string* summary_json) {
-  // The fold's preconditions, checked rather than assumed: the events may come from anyone.
+// Folds events into a view, checking the fold's preconditions rather than assuming them: the
+// events may come from anyone.
+Status FoldEvents(const std::vector<StatementEvent>& events, uint64_t position,
+                  std::unique_ptr<ledger::ReadView>* view) {
   std::vector<ledger::RecordedEvent> recorded;
   recorded.reserve(events.size());
   std::map<std::string, uint64_t, std::less<>> versions;
@@ -81,8 +80,15 @@ Status SummaryOf(const std::vector<StatementEvent>& events, std::string_view per
     it->second = ev->stream_version();
     recorded.push_back(ledger::RecordedEvent{e.position, {}, e.bytes});
   }
+  return domain::FoldView(recorded, position, view);
+}
+
+}  // namespace
+
+Status SummaryOf(const std::vector<StatementEvent>& events, std::string_view person,
+                 uint64_t position, std::string* summary_json) {
   std::unique_ptr<ledger::ReadView> view;
-  Status s = domain::FoldView(recorded, position, &view);
+  Status s = FoldEvents(events, position, &view);
   if (!s.ok()) return s;
   std::vector<domain::PaymentLine> payments;
   std::vector<domain::CaseState> rights;
@@ -163,7 +169,11 @@ std::string StatementToJson(const Statement& st) {
       proof += fmt::format("{}\"{}\"", j ? "," : "", HexEncode(e.proof[j]));
     }
     std::string rendered;
-    if (!ledger::EventToJson(e.bytes, &rendered).ok()) rendered = "null";
+    // Only a valid event rendered as valid JSON (strings in an event need not be UTF-8).
+    if (!VerifiedEvent(e.bytes) || !ledger::EventToJson(e.bytes, &rendered).ok() ||
+        Canonical(rendered).empty()) {
+      rendered = "null";
+    }
     out += fmt::format("{}\n{{\"position\":{},\"bytes\":\"{}\",\"proof\":[{}],\"event\":{}}}",
                        i ? "," : "", e.position, Base64Encode(e.bytes), proof, rendered);
   }
@@ -324,12 +334,10 @@ std::string StatementToText(const Statement& st) {
         return PublicKey::FromRaw(st.checkpoint.key, &k).ok() ? k.KeyId() : std::string("?");
       }(),
       HexEncode(st.checkpoint.root));
-  std::vector<ledger::RecordedEvent> recorded;
-  for (const auto& e : st.events) recorded.push_back(ledger::RecordedEvent{e.position, {}, e.bytes});
   std::unique_ptr<ledger::ReadView> view;
   std::vector<domain::PaymentLine> payments;
   std::vector<domain::CaseState> rights;
-  if (domain::FoldView(recorded, st.checkpoint.size, &view).ok()) {
+  if (FoldEvents(st.events, st.checkpoint.size, &view).ok()) {
     (void)domain::QueryPayments(*view, st.person, &payments);
     (void)domain::QueryRights(*view, st.person, &rights);
   }

@@ -607,3 +607,59 @@ TEST_CASE("AppendMany interleaves safely with concurrent Append calls") {
   uint64_t checked = 0;
   CHECK(store->VerifyChain(&checked).ok());
 }
+
+namespace {
+
+// An Event as FinishEvent builds it, but with payload_type set and no payload table: the
+// FlatBuffers verifier accepts it (a union's table may be absent), and every reader that then
+// takes payload_as_<T>() gets a null pointer. Found by fuzz/event_decode_fuzzer.
+std::string EventWithoutPayload(std::string_view stream, std::string_view key, uint64_t position,
+                                uint64_t stream_version) {
+  flatbuffers::FlatBufferBuilder fbb;
+  auto stream_id = fbb.CreateString(stream);
+  auto idempotency_key = fbb.CreateString(key);
+  fbb.ForceDefaults(true);
+  fb::EventBuilder event(fbb);
+  event.add_schema_version(kSchemaVersion);
+  event.add_position(position);
+  event.add_stream_id(stream_id);
+  event.add_stream_version(stream_version);
+  event.add_recorded_us(0);
+  event.add_idempotency_key(idempotency_key);
+  event.add_payload_type(fb::Payload::ReviewDecided);
+  fb::FinishEventBuffer(fbb, event.Finish());
+  std::string bytes(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  flatbuffers::Verifier verifier(fbb.GetBufferPointer(), fbb.GetSize());
+  REQUIRE(fb::VerifyEventBuffer(verifier));  // what makes it dangerous
+  REQUIRE(fb::GetEvent(bytes.data())->payload() == nullptr);
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("an event with a payload type but no payload table: refused by Append, corrupt to readers") {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    MustAppend(*store, OneEventBatch("case/a", "k1", ExpectedVersion::Any(), 1));
+    AppendBatch batch;
+    batch.idempotency_key = "k2";
+    batch.expectations = {{"case/a", ExpectedVersion::Any()}};
+    batch.events = {EventWithoutPayload("case/a", "k2", 0, 0)};
+    CheckRejected(*store, batch, Code::envelope_invalid);
+    MustAppend(*store, OneEventBatch("case/a", "k3", ExpectedVersion::Any(), 3));
+  }
+  // Stored behind the store's back with its own hash recomputed (the last event, so that no
+  // later link breaks): the store must report it when it reads it (here, on open, where it
+  // reads the head event), not hand it out as a verified event.
+  TamperEventValue(dir.path(), 2, [](std::string* v, const Hash256& previous) {
+    const std::string bytes = EventWithoutPayload("case/a", "k3", 2, 2);
+    const Hash256 h = ChainHash(previous, bytes);
+    *v = bytes + std::string(reinterpret_cast<const char*>(h.data()), h.size());
+  });
+  std::unique_ptr<EventStore> store;
+  const Status s = EventStore::Open(dir.path(), StoreOptions(), &store);
+  CHECK(s.code() == Code::corruption);
+  CHECK_MESSAGE(s.message().find("position 2: the event has no payload") != std::string::npos,
+                s.ToString());
+}

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include <fmt/format.h>
@@ -591,4 +592,17 @@ TEST_CASE("statement: built from the ledger, checked offline, altered, it fails"
     REQUIRE_FALSE(r.ok());
     CHECK_MESSAGE(r.message().find("readable") != std::string::npos, r.message());
   }
+}
+
+TEST_CASE("statement: an enclosed event whose strings are not UTF-8 still renders as valid JSON") {
+  // Found by fuzz/rights_statement_fuzzer: the readable "event" of such an event was written
+  // raw, so the statement's own JSON did not parse back.
+  std::ifstream in(SHEBAO_SOURCE_DIR "/tests/data/statement_fuzz_invalid_utf8.json", std::ios::binary);
+  REQUIRE(in.good());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  replay::Statement st;
+  REQUIRE(replay::StatementFromJson(text, &st).ok());
+  replay::Statement again;
+  CHECK(replay::StatementFromJson(replay::StatementToJson(st), &again).ok());
+  CHECK(again.events.size() == st.events.size());
 }

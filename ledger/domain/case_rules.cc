@@ -118,14 +118,19 @@ Rejection CheckMaterialsIssued(const CaseState& s, const fb::Event& e, const Rul
                   fmt::format("materials issued in {} are for coverage year {} or {}", event_year,
                               event_year, event_year + 1));
   }
+  // A command's year is in range when parsed; a stored event's need not be (2100 -> 2101).
+  const std::optional<Day> coverage_start = DayFromYmd(p->coverage_year(), 1, 1);
+  if (!coverage_start) {
+    return Reject(Rule::coverage_year_out_of_range, "coverage_year",
+                  fmt::format("{}..{}", kYearMin, kYearMax));
+  }
   const Day birth = *CitizenIdBirthDay(child);
   if (birth > e.effective_day()) {
     return Reject(Rule::citizen_id_birth_date, "child_id", "the child is born after this date");
   }
-  const Day coverage_start = *DayFromYmd(p->coverage_year(), 1, 1);
-  if (!IsMinorOn(birth, coverage_start)) {
+  if (!IsMinorOn(birth, *coverage_start)) {
     return Reject(Rule::not_a_minor_on_coverage_date, "child_id",
-                  fmt::format("the child is 18 or older on {}", FormatIsoDay(coverage_start)));
+                  fmt::format("the child is 18 or older on {}", FormatIsoDay(*coverage_start)));
   }
   const Role role = e.actor() != nullptr ? e.actor()->role() : Role::unknown;
   const std::string_view org = View(p->issuing_org());

@@ -1,6 +1,9 @@
 #include "ledger/domain/case_state.h"
 #include "ledger/domain/fb_strings.h"
 
+#include <cstdint>
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "ledger/check.h"
@@ -67,6 +70,13 @@ bool PathwayHasCertificateDueDate(fb::Pathway pathway) {
 
 namespace {
 
+// a + b, held at the end of the int64 range instead of overflowing: the folds add amounts of
+// stored events, which the rules bound but the store does not, and a fold must be total.
+int64_t AddFen(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
 
 // The step a review's return for correction sends the case back to: the materials go back to
 // whoever submitted them to the reviewer.
@@ -185,7 +195,7 @@ void ApplyCaseEvent(CaseState* s, const fb::Event& e, uint64_t position) {
         s->bank_code = e.actor() != nullptr ? Str(e.actor()->org_id()) : std::string();
         s->paid_day = e.effective_day();
       } else {
-        s->subsidy_fen += p->amount_fen();
+        s->subsidy_fen = AddFen(s->subsidy_fen, p->amount_fen());
       }
       break;
     }
@@ -200,7 +210,7 @@ void ApplyCaseEvent(CaseState* s, const fb::Event& e, uint64_t position) {
       s->reversals += 1;
       break;
     case fb::Payload::PaymentRefunded:
-      s->refunded_fen += e.payload_as_PaymentRefunded()->amount_fen();
+      s->refunded_fen = AddFen(s->refunded_fen, e.payload_as_PaymentRefunded()->amount_fen());
       s->step = Step::refunded;
       break;
     case fb::Payload::ApplicationWithdrawn:
@@ -214,7 +224,8 @@ void ApplyCaseEvent(CaseState* s, const fb::Event& e, uint64_t position) {
       break;
     case fb::Payload::CertificateFeePaid:
       s->step = Step::fee_paid;
-      s->certificate_fee_fen += e.payload_as_CertificateFeePaid()->amount_fen();
+      s->certificate_fee_fen =
+          AddFen(s->certificate_fee_fen, e.payload_as_CertificateFeePaid()->amount_fen());
       break;
     case fb::Payload::CertificateProceduresAccepted: {
       const auto* p = e.payload_as_CertificateProceduresAccepted();

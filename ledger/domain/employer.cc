@@ -1,9 +1,13 @@
 #include "ledger/domain/employer.h"
 #include "ledger/domain/fb_strings.h"
 
+#include <cstdint>
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "ledger/check.h"
+#include "ledger/domain/command.h"
 #include "ledger/domain/ids.h"
 
 namespace shebao::domain {
@@ -22,6 +26,19 @@ Rejection NeedEmployer(const EmploymentState& s, const fb::Event& e) {
 }
 
 int MonthIndex(int yyyymm) { return (yyyymm / 100) * 12 + (yyyymm % 100) - 1; }
+
+// a + b and a - b, held at the end of the int64 range instead of overflowing: the fold adds
+// amounts of stored events, which the rules bound but the store does not.
+int64_t AddFen(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+int64_t SubtractFen(int64_t a, int64_t b) {
+  int64_t difference = 0;
+  if (!__builtin_sub_overflow(a, b, &difference)) return difference;
+  return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
 
 }  // namespace
 
@@ -66,7 +83,7 @@ void ApplyEmploymentEvent(EmploymentState* s, const fb::Event& e, uint64_t posit
     case fb::Payload::ContributionPaid: {
       const auto* p = e.payload_as_ContributionPaid();
       auto& m = s->months[p->contribution_month()];
-      m.paid_fen += p->amount_fen();
+      m.paid_fen = AddFen(m.paid_fen, p->amount_fen());
       m.paid_position = position;
       break;
     }
@@ -130,6 +147,11 @@ Rejection CheckEmploymentEvent(const EmploymentState& s, const fb::Event& e,
                                   s.months.at(month).declared_position));
       }
       if (p->base_fen() <= 0) return Reject(Rule::amount_not_positive, "base_fen", "must be positive");
+      // The command's limit; a stored event may hold any int64, and base * rate must not overflow.
+      if (p->base_fen() > kAmountFenMax) {
+        return Reject(Rule::amount_too_large, "base_fen",
+                      fmt::format("at most {} in magnitude", kAmountFenMax));
+      }
       if (p->rate_bp() <= 0 || p->rate_bp() > 10'000) {
         return Reject(Rule::field_type, "rate_bp", "a rate in basis points, 1..10000");
       }
@@ -172,7 +194,7 @@ int64_t ArrearsFen(const EmploymentState& s, Day on, int* months_in_arrears) {
   int count = 0;
   for (const auto& [month, c] : s.months) {
     if (MonthIndex(month) < current && c.paid_fen < c.declared_fen) {
-      total += c.declared_fen - c.paid_fen;
+      total = AddFen(total, SubtractFen(c.declared_fen, c.paid_fen));
       ++count;
     }
   }

@@ -1,6 +1,11 @@
 #include "ledger/domain/projector.h"
 #include "ledger/domain/fb_strings.h"
 
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <system_error>
+
 #include <fmt/format.h>
 
 #include "ledger/domain/projection_rows.h"
@@ -18,6 +23,13 @@ Status Malformed(std::string_view what, uint64_t position) {
 
 Day YearStart(int year) { return DayFromYmd(year, 1, 1).value_or(0); }
 Day YearEnd(int year) { return DayFromYmd(year, 12, 31).value_or(0); }
+
+// A reversal or refund is shown as the negative of its amount (the most negative int64 has no
+// negative: it is shown as the largest).
+int64_t NegatedFen(int64_t amount) {
+  return amount == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max()
+                                                       : -amount;
+}
 
 struct Payment {
   fb::PaymentKind kind = fb::PaymentKind::unknown;
@@ -70,14 +82,14 @@ bool CasePayment(const fb::Event& e, const CaseState& s, Payment* p) {
     }
     case fb::Payload::PaymentReversed: {
       const auto* x = e.payload_as_PaymentReversed();
-      *p = {fb::PaymentKind::reversal, -x->amount_fen(), fb::PayerKind::unknown, "",
+      *p = {fb::PaymentKind::reversal, NegatedFen(x->amount_fen()), fb::PayerKind::unknown, "",
             View(x->bank_code()), View(x->original_bank_ref()), View(x->reason_text()),
             x->original_position()};
       return true;
     }
     case fb::Payload::PaymentRefunded: {
       const auto* x = e.payload_as_PaymentRefunded();
-      *p = {fb::PaymentKind::refund, -x->amount_fen(), fb::PayerKind::unknown, "",
+      *p = {fb::PaymentKind::refund, NegatedFen(x->amount_fen()), fb::PayerKind::unknown, "",
             View(x->bank_code()), View(x->refund_ref()), View(x->reason_text()),
             x->original_position()};
       return true;
@@ -94,8 +106,17 @@ Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
   const std::string_view stream = View(e.stream_id());
   const size_t slash = stream.find('/', 5);
   if (slash == std::string_view::npos) return Status::OK();
-  const int year = std::atoi(std::string(stream.substr(5, slash - 5)).c_str());
+  int year = 0;
+  const std::string_view year_text = stream.substr(5, slash - 5);
+  const auto [year_end, year_error] =
+      std::from_chars(year_text.data(), year_text.data() + year_text.size(), year);
+  if (year_error != std::errc() || year_end != year_text.data() + year_text.size()) {
+    return Status::OK();
+  }
   const std::string child(stream.substr(slash + 1));
+  // Only the stream CaseStreamId names has the row: "case/02026/<child>" (which Append accepts
+  // as well) would otherwise be folded into the row of "case/2026/<child>", out of its versions.
+  if (stream != CaseStreamId(year, child)) return Status::OK();
 
   const std::string key = CaseKey(child, year);
   std::string bytes;
