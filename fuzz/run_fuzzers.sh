@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer harness for a bounded time, each on a copy of its committed seed corpus
-# (fuzz/corpus/<harness>/ is never modified), with the dictionary fuzz/<harness>.dict if any. Fails if any harness finds a crash, a leak, a
-# timeout or an out-of-memory; the input that caused it is kept and its path printed.
+# (fuzz/corpus/<harness>/ is never modified), with the dictionary fuzz/<harness>.dict if any.
+# Fails if any harness finds a crash, a leak, a timeout or an out-of-memory; the input that
+# caused it is kept and its path printed.
 #
 #   fuzz/run_fuzzers.sh <build dir> [seconds per harness, default 60] [harness ...]
 #

@@ -35,7 +35,10 @@ void PutBytes(std::string* out, std::string_view bytes) {
 bool VerifiedEvent(std::string_view bytes) {
   if (bytes.size() < ledger::kEventBytesMin || bytes.size() > ledger::kEventBytesMax) return false;
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  return fb::VerifyEventBuffer(verifier);
+  if (!fb::VerifyEventBuffer(verifier)) return false;
+  // As the store's reads (VerifyRecord): a union type whose table is absent verifies too.
+  const fb::Event* event = fb::GetEvent(bytes.data());
+  return event->payload_type() != fb::Payload::NONE && event->payload() != nullptr;
 }
 
 // True if stream is one of person's: case/<year>/<person> or employer/<uscc>/<person>.

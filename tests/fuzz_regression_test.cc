@@ -10,10 +10,12 @@
 #include <limits>
 #include <string>
 
+#include "ledger/constants.h"
 #include "ledger/domain/case_rules.h"
 #include "ledger/domain/employer.h"
 #include "ledger/domain/queries.h"
 #include "ledger/envelope.h"
+#include "replay/statement.h"
 #include "tests/domain_test_util.h"
 
 using namespace shebao;
@@ -264,4 +266,31 @@ TEST_CASE("amounts of stored events that overflow int64 when folded: the project
   int months = 0;
   CHECK(domain::ArrearsFen(state, *domain::DayFromYmd(2027, 1, 1), &months) == kMax);
   CHECK(months == 1);
+}
+
+TEST_CASE("a statement event with a payload type but no payload table: not a valid event") {
+  // Found with event_decode_fuzzer's finding (a set union type whose table is absent passes the
+  // FlatBuffers verifier): the store's reads refuse such an event (VerifyRecord), but a
+  // statement's events "may come from anyone" and SummaryOf folded them, reading a null payload.
+  const std::string stream = domain::CaseStreamId(2026, kChild);
+  flatbuffers::FlatBufferBuilder fbb;
+  auto stream_id = fbb.CreateString(stream);
+  auto key = fbb.CreateString("fuzz-regression");
+  fbb.ForceDefaults(true);
+  fb::EventBuilder event(fbb);
+  event.add_schema_version(ledger::kSchemaVersion);
+  event.add_position(1);
+  event.add_stream_id(stream_id);
+  event.add_stream_version(1);
+  event.add_recorded_us(0);
+  event.add_idempotency_key(key);
+  event.add_payload_type(fb::Payload::ReviewDecided);
+  fb::FinishEventBuffer(fbb, event.Finish());
+  replay::StatementEvent e;
+  e.position = 1;
+  e.bytes.assign(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  std::string summary;
+  const ledger::Status s = replay::SummaryOf({e}, kChild, 1, &summary);
+  CHECK(s.code() == ledger::Code::corruption);
+  CHECK_MESSAGE(s.message().find("not a valid event") != std::string::npos, s.ToString());
 }
