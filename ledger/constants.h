@@ -46,8 +46,9 @@ inline constexpr size_t kAuditKeyBytesMax = 64;
 inline constexpr size_t kAuditValueBytesMax = 4096;
 // Projection differences the auditor's replay lists one by one (all are counted).
 inline constexpr size_t kReplayDifferencesMax = 1000;
-// The auditor's walk reads the log on one thread and checks it on another: events per batch
-// handed over, and batches in flight (memory: at most their product of events, ~4 MiB).
+// The auditor's walk reads the log in batches on one thread; both threads check batches (chain,
+// FlatBuffer, leaf hash) and the walking thread folds them in order: records per batch, and
+// batches read but not yet folded (memory: at most their product of records, ~4 MiB).
 inline constexpr size_t kVerifyBatchEvents = 1024;
 inline constexpr size_t kVerifyBatchesInFlight = 8;
 // A rights statement (replay/statement.h): its text and the events it encloses.

@@ -222,6 +222,8 @@ class RocksEventStore final : public EventStore {
   Status ReadAll(uint64_t from_position, size_t limit,
                  std::vector<RecordedEvent>* out) const override;
   std::unique_ptr<LogCursor> NewCursor(uint64_t from_position) const override;
+  std::unique_ptr<StoredRecordReader> NewStoredRecordReader(
+      uint64_t from_position) const override;
   Status VerifyChain(uint64_t* events_checked) const override;
   std::unique_ptr<ReadView> NewReadView() const override;
   uint64_t projection_position() const override {
@@ -779,32 +781,38 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
   *new_head = head;
 }
 
+// The checks of every read, on an event's bytes (aligned) and its stored chain hash.
+Status CheckStoredEvent(uint64_t position, const Hash256& previous, std::string_view bytes,
+                        const Hash256& stored_hash) {
+  SHEBAO_ASSERT(reinterpret_cast<uintptr_t>(bytes.data()) % StoredRecordBatch::kRecordAlignment == 0);
+  if (ChainHash(previous, bytes) != stored_hash) {
+    return CorruptionAt(position, "chain hash mismatch (event bytes or predecessor changed)");
+  }
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!fb::VerifyEventBuffer(verifier)) {
+    return CorruptionAt(position, "event bytes are not a valid Event FlatBuffer");
+  }
+  const fb::Event* event = fb::GetEvent(bytes.data());
+  // Append refuses such an event (a set union type whose table is absent still verifies).
+  if (event->payload_type() == fb::Payload::NONE || event->payload() == nullptr) {
+    return CorruptionAt(position, "the event has no payload");
+  }
+  if (event->position() != position) {
+    return CorruptionAt(position, fmt::format("envelope says position {}", event->position()));
+  }
+  return Status::OK();
+}
+
 Status VerifyRecord(uint64_t position, const Hash256& previous, std::string_view value,
-                        RecordedEvent* out) {
+                    RecordedEvent* out) {
   if (value.size() < kEventBytesMin + kHashBytes) {
     return CorruptionAt(position, fmt::format("record of {} bytes is too short", value.size()));
   }
   const size_t n = value.size() - kHashBytes;
   out->position = position;
-  out->bytes.assign(value.data(), n);
+  out->bytes.assign(value.data(), n);  // a heap copy: aligned for the FlatBuffer
   std::memcpy(out->hash.data(), value.data() + n, kHashBytes);
-  const Hash256 expected = ChainHash(previous, out->bytes);
-  if (expected != out->hash) {
-    return CorruptionAt(position, "chain hash mismatch (event bytes or predecessor changed)");
-  }
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(out->bytes.data()), n);
-  if (!fb::VerifyEventBuffer(verifier)) {
-    return CorruptionAt(position, "event bytes are not a valid Event FlatBuffer");
-  }
-  // Append refuses such an event (a set union type whose table is absent still verifies).
-  if (out->event()->payload_type() == fb::Payload::NONE || out->event()->payload() == nullptr) {
-    return CorruptionAt(position, "the event has no payload");
-  }
-  if (out->event()->position() != position) {
-    return CorruptionAt(position, fmt::format("envelope says position {}",
-                                              out->event()->position()));
-  }
-  return Status::OK();
+  return CheckStoredEvent(position, previous, out->bytes, out->hash);
 }
 
 Status RocksEventStore::ReadEvent(uint64_t position, RecordedEvent* out) const {
@@ -946,6 +954,87 @@ class RocksLogCursor final : public LogCursor {
 
 std::unique_ptr<LogCursor> RocksEventStore::NewCursor(uint64_t from_position) const {
   return std::make_unique<RocksLogCursor>(this, from_position, head().position);
+}
+
+// RocksLogCursor's read without its checks: the records go to the caller's threads.
+class RocksStoredRecordReader final : public StoredRecordReader {
+ public:
+  RocksStoredRecordReader(const RocksEventStore* store, uint64_t from_position,
+                          uint64_t last_position)
+      : next_(std::max<uint64_t>(from_position, 1)), last_(last_position) {
+    if (next_ > last_) return;
+    if (next_ > 1) {
+      std::string value;
+      auto s = store->db()->Get(rocksdb::ReadOptions(), store->events_cf(),
+                                keys::EventKey(next_ - 1), &value);
+      if (s.IsNotFound()) {
+        status_ = CorruptionAt(next_ - 1, "event missing");
+        return;
+      }
+      if (!s.ok() || value.size() < kHashBytes) {
+        status_ = s.ok() ? CorruptionAt(next_ - 1, "record too short") : FromRocks(s, "reader");
+        return;
+      }
+      std::memcpy(previous_.data(), value.data() + value.size() - kHashBytes, kHashBytes);
+    }
+    upper_bound_key_ = keys::EventKey(last_ + 1);
+    upper_bound_ = rocksdb::Slice(upper_bound_key_);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_bound_;
+    ro.readahead_size = 2 * 1024 * 1024;
+    ro.fill_cache = false;
+    it_.reset(store->db()->NewIterator(ro, store->events_cf()));
+    it_->Seek(keys::EventKey(next_));
+  }
+
+  bool ReadBatch(size_t max_records, StoredRecordBatch* batch) override {
+    SHEBAO_ASSERT(max_records >= 1);
+    batch->Clear();
+    batch->first_position = next_;
+    batch->previous_hash = previous_;
+    if (!status_.ok() || it_ == nullptr) return false;
+    while (batch->size() < max_records && next_ <= last_) {
+      if (!it_->Valid()) {
+        status_ = it_->status().ok() ? CorruptionAt(next_, "event missing (log ends early)")
+                                     : FromRocks(it_->status(), fmt::format("position {}", next_));
+        break;
+      }
+      auto key = keys::DecodeEventKey(it_->key().ToStringView());
+      if (!key || *key != next_) {
+        status_ = CorruptionAt(next_, key ? fmt::format("event missing, next key is {}", *key)
+                                          : std::string("malformed key"));
+        break;
+      }
+      const std::string_view value = it_->value().ToStringView();
+      if (value.size() > kEventBytesMax + kHashBytes) {
+        status_ = CorruptionAt(next_, fmt::format("record of {} bytes is too long", value.size()));
+        break;
+      }
+      batch->Add(value);
+      // A record too short to hold a hash fails VerifyStoredRecord; what follows it is moot.
+      if (value.size() >= kHashBytes) {
+        std::memcpy(previous_.data(), value.data() + value.size() - kHashBytes, kHashBytes);
+      }
+      ++next_;
+      it_->Next();
+    }
+    return batch->size() > 0;
+  }
+  Status status() const override { return status_; }
+
+ private:
+  uint64_t next_;
+  const uint64_t last_;
+  Hash256 previous_{};
+  std::string upper_bound_key_;
+  rocksdb::Slice upper_bound_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  Status status_;
+};
+
+std::unique_ptr<StoredRecordReader> RocksEventStore::NewStoredRecordReader(
+    uint64_t from_position) const {
+  return std::make_unique<RocksStoredRecordReader>(this, from_position, head().position);
 }
 
 Status RocksEventStore::ReadAll(uint64_t from_position, size_t limit,
@@ -1467,6 +1556,34 @@ Status EventStore::Open(const std::string& path, const StoreOptions& options,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(attempt, 20)));
   }
+}
+
+Hash256 StoredRecordBatch::PreviousHash(size_t i) const {
+  SHEBAO_ASSERT(i < records.size());
+  if (i == 0) return previous_hash;
+  Hash256 h = kZeroHash;
+  const auto [offset, size] = records[i - 1];
+  if (size >= kHashBytes) std::memcpy(h.data(), arena.data() + offset + size - kHashBytes, kHashBytes);
+  return h;
+}
+
+void StoredRecordBatch::Add(std::string_view record) {
+  const size_t offset = (arena.size() + kRecordAlignment - 1) / kRecordAlignment * kRecordAlignment;
+  SHEBAO_ASSERT(offset + record.size() <= UINT32_MAX);
+  arena.resize(offset);
+  arena.append(record);
+  records.emplace_back(static_cast<uint32_t>(offset), static_cast<uint32_t>(record.size()));
+}
+
+Status VerifyStoredRecord(uint64_t position, const Hash256& previous, std::string_view record,
+                          std::string_view* event_bytes, Hash256* hash) {
+  if (record.size() < kEventBytesMin + kHashBytes) {
+    return CorruptionAt(position, fmt::format("record of {} bytes is too short", record.size()));
+  }
+  const size_t n = record.size() - kHashBytes;
+  std::memcpy(hash->data(), record.data() + n, kHashBytes);
+  *event_bytes = record.substr(0, n);
+  return CheckStoredEvent(position, previous, *event_bytes, *hash);
 }
 
 }  // namespace shebao::ledger

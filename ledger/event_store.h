@@ -179,6 +179,7 @@ class ReadView {
 using RebuildProgress = std::function<bool(uint64_t done, uint64_t total)>;
 
 class LogCursor;
+class StoredRecordReader;
 
 class EventStore {
  public:
@@ -237,6 +238,11 @@ class EventStore {
   // A cursor over the log from from_position up to the head as of this call. The cursor
   // must not outlive the store.
   virtual std::unique_ptr<LogCursor> NewCursor(uint64_t from_position) const = 0;
+  // Reads the stored records from from_position (>= 1) to the head as of this call, in batches
+  // and WITHOUT verifying them: for a verifier that checks many records on several threads
+  // (replay/ledger_verifier.cc), each with VerifyStoredRecord. Never null.
+  virtual std::unique_ptr<StoredRecordReader> NewStoredRecordReader(
+      uint64_t from_position) const = 0;
 
   // A consistent view of the projections (see ReadView). The view must not outlive the store.
   virtual std::unique_ptr<ReadView> NewReadView() const = 0;
@@ -276,6 +282,53 @@ class EventStore {
       std::string_view prefix,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) const = 0;
 };
+
+// Records as stored in the events family (event bytes || chain hash), a batch of consecutive
+// positions, unverified. Each record starts at a multiple of kRecordAlignment in arena, so that
+// its FlatBuffer can be verified and read in place.
+struct StoredRecordBatch {
+  static constexpr size_t kRecordAlignment = 8;
+  uint64_t first_position = 0;
+  Hash256 previous_hash{};  // stored chain hash of position first_position - 1 (zeros for 0)
+  std::string arena;
+  std::vector<std::pair<uint32_t, uint32_t>> records;  // (offset, size) in arena
+
+  size_t size() const { return records.size(); }
+  // REQUIRES: i < size().
+  std::string_view record(size_t i) const {
+    return std::string_view(arena).substr(records[i].first, records[i].second);
+  }
+  // The stored chain hash of record i-1 (previous_hash for i == 0): what record i must chain
+  // from. REQUIRES: i < size().
+  Hash256 PreviousHash(size_t i) const;
+  void Clear() {
+    arena.clear();
+    records.clear();
+  }
+  void Add(std::string_view record);
+};
+
+// Reads stored records in batches. Not thread-safe; one reader per thread.
+class StoredRecordReader {
+ public:
+  virtual ~StoredRecordReader() = default;
+  // Replaces *batch with the next records, at most max_records (>= 1); false at the end or
+  // after an error (then status() says which). Records are dense in position: a key that is
+  // missing or out of place ends the read with corruption naming the position. Reuses batch's
+  // memory.
+  virtual bool ReadBatch(size_t max_records, StoredRecordBatch* batch) = 0;
+  // OK at the end of the log; corruption or io_error naming the position otherwise.
+  virtual Status status() const = 0;
+};
+
+// Verifies one stored record (event bytes || chain hash) at position, given the chain hash it
+// must follow: its size, the chain hash, the Event FlatBuffer, a payload present, the envelope's
+// position. Every read of the store runs these checks. On OK, *event_bytes views the event in
+// record and *hash is its chain hash. Errors: corruption, whose message says which check
+// ("chain hash", "FlatBuffer", "position", "too short", "payload").
+// REQUIRES: record.data() is aligned to StoredRecordBatch::kRecordAlignment.
+Status VerifyStoredRecord(uint64_t position, const Hash256& previous, std::string_view record,
+                          std::string_view* event_bytes, Hash256* hash);
 
 // Iterates the log in position order, verifying each event (FlatBuffer and hash link).
 // Not thread-safe; one cursor per thread.

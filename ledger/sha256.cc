@@ -1,47 +1,46 @@
 #include "ledger/sha256.h"
 
-#include <openssl/evp.h>
+// OpenSSL's SHA256_Init/Update/Final, not EVP: the event store and the auditor hash short
+// messages millions of times (a chain hash per event read, a Merkle leaf and a node hash per
+// event verified), and EVP's per-message dispatch and context wiping cost ~70 ns per hash here
+// (measured: 65 bytes 185 ns through EVP, 117 ns direct; 460 bytes 441 vs 362 ns), a fifth of
+// `shebao audit verify`'s CPU. Both reach the same SHA-NI code. The functions are deprecated in
+// OpenSSL 3.0 in favour of EVP but still part of its API; this file is the only user.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include "ledger/check.h"
 
 namespace shebao::ledger {
 namespace {
 
-// Fetched once: EVP_MD_fetch is costly, the returned method is immutable and thread-safe.
-const EVP_MD* Sha256Method() {
-  static const EVP_MD* md = [] {
-    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    SHEBAO_ASSERT(fetched != nullptr);
-    return fetched;
-  }();
-  return md;
-}
+static_assert(sizeof(SHA256_CTX) <= 128 && alignof(SHA256_CTX) <= 16);
+
+SHA256_CTX* Ctx(unsigned char* state) { return reinterpret_cast<SHA256_CTX*>(state); }
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  SHEBAO_ASSERT(ctx_ != nullptr);
-  SHEBAO_ASSERT(EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), Sha256Method(), nullptr) == 1);
+Sha256::Sha256() {
+  static_assert(sizeof(SHA256_CTX) <= kStateBytes);
+  SHEBAO_ASSERT(SHA256_Init(Ctx(state_)) == 1);
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256::~Sha256() = default;  // SHA256_Final wipes the buffered input
 
 void Sha256::Update(const void* data, size_t size) {
-  SHEBAO_ASSERT(EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, size) == 1);
+  SHEBAO_ASSERT(SHA256_Update(Ctx(state_), data, size) == 1);
 }
 
 Hash256 Sha256::Finish() {
   Hash256 out;
-  unsigned int size = 0;
-  auto* ctx = static_cast<EVP_MD_CTX*>(ctx_);
-  SHEBAO_ASSERT(EVP_DigestFinal_ex(ctx, out.data(), &size) == 1);
-  SHEBAO_ASSERT(size == kHashBytes);
-  SHEBAO_ASSERT(EVP_DigestInit_ex(ctx, Sha256Method(), nullptr) == 1);
+  static_assert(SHA256_DIGEST_LENGTH == kHashBytes);
+  SHEBAO_ASSERT(SHA256_Final(out.data(), Ctx(state_)) == 1);
+  SHEBAO_ASSERT(SHA256_Init(Ctx(state_)) == 1);
   return out;
 }
 
 Hash256 ChainHash(const Hash256& previous, std::string_view event_bytes) {
-  thread_local Sha256 hasher;
+  Sha256 hasher;
   hasher.Update(previous.data(), previous.size());
   hasher.Update(event_bytes);
   return hasher.Finish();

@@ -12,7 +12,8 @@ namespace shebao::ledger {
 
 using Hash256 = std::array<uint8_t, kHashBytes>;
 
-// An incremental hasher. Not thread-safe; cheap to reuse after Finish() (it resets itself).
+// An incremental hasher. Not thread-safe; cheap to construct and to reuse after Finish() (it
+// resets itself); no heap allocation.
 class Sha256 {
  public:
   Sha256();
@@ -26,7 +27,8 @@ class Sha256 {
   Hash256 Finish();
 
  private:
-  void* ctx_;  // EVP_MD_CTX
+  static constexpr size_t kStateBytes = 128;
+  alignas(16) unsigned char state_[kStateBytes];  // OpenSSL's SHA256_CTX
 };
 
 // The chain hash of an event: SHA-256(previous event's chain hash || event bytes).

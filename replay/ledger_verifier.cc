@@ -49,15 +49,19 @@ class DomainChecker {
   size_t streams() const { return cases_.size() + employments_.size() + orgs_.size(); }
 
   // Checks and folds one event; returns the finding if it breaks a rule.
-  std::optional<Finding> Apply(const ledger::RecordedEvent& re) {
-    const fb::Event& e = *re.event();
+  std::optional<Finding> Apply(uint64_t position, const fb::Event& e) {
     const std::string_view stream = domain::View(e.stream_id());
-    if (stream.starts_with("case/")) return Step(re, stream, &cases_, CheckCase, domain::ApplyCaseEvent);
-    if (stream.starts_with("employer/")) {
-      return Step(re, stream, &employments_, CheckEmployment, domain::ApplyEmploymentEvent);
+    if (stream.starts_with("case/")) {
+      return Step(position, e, stream, &cases_, CheckCase, domain::ApplyCaseEvent);
     }
-    if (stream.starts_with("org/")) return Step(re, stream, &orgs_, CheckOrg, domain::ApplyOrgEvent);
-    return Finding{re.position, std::string(stream), "stream_kind",
+    if (stream.starts_with("employer/")) {
+      return Step(position, e, stream, &employments_, CheckEmployment,
+                  domain::ApplyEmploymentEvent);
+    }
+    if (stream.starts_with("org/")) {
+      return Step(position, e, stream, &orgs_, CheckOrg, domain::ApplyOrgEvent);
+    }
+    return Finding{position, std::string(stream), "stream_kind",
                    "a stream that is neither case/, employer/ nor org/"};
   }
 
@@ -76,9 +80,8 @@ class DomainChecker {
   }
 
   template <typename State, typename Check, typename Fold>
-  std::optional<Finding> Step(const ledger::RecordedEvent& re, std::string_view stream,
+  std::optional<Finding> Step(uint64_t position, const fb::Event& e, std::string_view stream,
                               StreamMap<State>* states, Check check, Fold fold) {
-    const fb::Event& e = *re.event();
     auto it = states->find(stream);
     if (it == states->end()) {
       it = states->emplace(std::string(stream), State{}).first;
@@ -86,15 +89,15 @@ class DomainChecker {
     }
     State& state = it->second;
     if (e.stream_version() != state.version + 1) {
-      return Finding{re.position, std::string(stream), "stream_version",
+      return Finding{position, std::string(stream), "stream_version",
                      fmt::format("version {} follows version {}", e.stream_version(),
                                  state.version)};
     }
     if (domain::Rejection r = check(state, e, ctx_); !r.ok()) {
-      return Finding{re.position, std::string(stream), "rule",
+      return Finding{position, std::string(stream), "rule",
                      fmt::format("{} ({}): {}", domain::RuleName(r.rule), r.field, r.message)};
     }
-    fold(&state, e, re.position);
+    fold(&state, e, position);
     SHEBAO_ASSERT(state.version == e.stream_version());
     return std::nullopt;
   }
@@ -105,14 +108,55 @@ class DomainChecker {
   StreamMap<domain::OrgState> orgs_;
 };
 
-// Reads the log on its own thread (RocksDB reads, FlatBuffers verification and the hash chain
-// check, all inside the cursor) and hands the verified events over in batches, so that the
-// Merkle hashing and the domain rules run beside it on the other core.
-class CursorPump {
+// A batch of the log on its way through the walk: read by the reader thread, then checked
+// (VerifyStoredRecord: size, chain, FlatBuffer, payload, envelope position) and leaf-hashed by
+// whichever thread is free, then folded in position order by the walking thread. Checking a
+// record needs only its predecessor's stored chain hash, so batches are checked in any order.
+struct WorkBatch {
+  enum class State : uint8_t { read, checking, checked };
+  ledger::StoredRecordBatch records;
+  State state = State::read;
+  // Set by Check: the records that passed (a prefix), their event bytes and leaf hashes, and
+  // why the next one failed.
+  size_t passed = 0;
+  std::vector<std::string_view> events;
+  std::vector<Hash256> leaves;
+  Status failure;
+
+  uint64_t position(size_t i) const { return records.first_position + i; }
+  // The stored chain hash of record i. REQUIRES: i < passed.
+  Hash256 chain_hash(size_t i) const {
+    SHEBAO_ASSERT(i < passed);
+    const std::string_view r = records.record(i);
+    Hash256 h;
+    std::memcpy(h.data(), r.data() + r.size() - ledger::kHashBytes, ledger::kHashBytes);
+    return h;
+  }
+
+  void Check() {
+    const size_t n = records.size();
+    events.resize(n);
+    leaves.resize(n);
+    passed = 0;
+    failure = Status::OK();
+    for (size_t i = 0; i < n; ++i) {
+      Hash256 chain;
+      failure = ledger::VerifyStoredRecord(position(i), records.PreviousHash(i), records.record(i),
+                                           &events[i], &chain);
+      if (!failure.ok()) return;
+      leaves[i] = LeafHash(events[i]);
+      ++passed;
+    }
+  }
+};
+
+// Runs the reader thread and hands out checked batches in order. Memory is bounded by
+// kVerifyBatchesInFlight batches of kVerifyBatchEvents records.
+class Pipeline {
  public:
-  explicit CursorPump(const ledger::EventStore& store)
-      : cursor_(store.NewCursor(1)), thread_([this] { Run(); }) {}
-  ~CursorPump() {
+  explicit Pipeline(const ledger::EventStore& store)
+      : reader_(store.NewStoredRecordReader(1)), thread_([this] { Run(); }) {}
+  ~Pipeline() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
@@ -120,77 +164,107 @@ class CursorPump {
     changed_.notify_all();
     thread_.join();
   }
-  CursorPump(const CursorPump&) = delete;
-  CursorPump& operator=(const CursorPump&) = delete;
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
 
-  // Replaces *batch with the next events; false at the end of the log or after a cursor error
-  // (then status() says which). The previous contents of *batch go back to the reader, whose
-  // next batch reuses their strings (no allocation per event).
-  bool Next(std::vector<ledger::RecordedEvent>* batch) {
+  // The next batch in position order, checked; nullptr at the end of the log or after a read
+  // error (then status() says which). The batch is valid until the next call.
+  const WorkBatch* Next() {
     std::unique_lock lock(mu_);
-    if (!batch->empty() && free_.size() < ledger::kVerifyBatchesInFlight) {
-      free_.push_back(std::move(*batch));
+    if (current_ != nullptr) free_.push_back(std::move(current_));
+    for (;;) {
+      if (!queue_.empty()) {
+        WorkBatch* front = queue_.front().get();
+        if (front->state == WorkBatch::State::checked) {
+          current_ = std::move(queue_.front());
+          queue_.pop_front();
+          changed_.notify_all();  // room for the reader
+          return current_.get();
+        }
+        // The front batch is not checked yet: check it here, or, while the reader checks it,
+        // check a later one.
+        if (WorkBatch* mine = ClaimLocked(); mine != nullptr) {
+          CheckUnlocked(mine, &lock);
+          continue;
+        }
+      } else if (reading_done_) {
+        return nullptr;
+      }
+      changed_.wait(lock);
     }
-    batch->clear();
-    changed_.wait(lock, [&] { return !full_.empty() || done_; });
-    if (full_.empty()) return false;
-    *batch = std::move(full_.front());
-    full_.pop_front();
-    changed_.notify_all();
-    return true;
   }
-  // REQUIRES: Next returned false.
+  // REQUIRES: Next returned nullptr.
   Status status() {
     std::lock_guard lock(mu_);
-    SHEBAO_ASSERT(done_);
-    return status_;
+    SHEBAO_ASSERT(reading_done_);
+    return read_status_;
   }
 
  private:
+  // Reads while there is room, and checks batches while there is not.
   void Run() {
-    std::vector<ledger::RecordedEvent> batch(ledger::kVerifyBatchEvents);
-    size_t n = 0;
-    for (; cursor_->Valid(); cursor_->Next()) {
-      batch[n++] = cursor_->event();  // copy-assignment: reuses the recycled strings
-      if (n < ledger::kVerifyBatchEvents) continue;
-      if (!Hand(&batch)) return;
-      n = 0;
-    }
-    batch.resize(n);
-    if (n > 0 && !Hand(&batch)) return;
-    std::lock_guard lock(mu_);
-    status_ = cursor_->status();
-    done_ = true;
-    changed_.notify_all();
-  }
-  // False if the consumer stopped.
-  bool Hand(std::vector<ledger::RecordedEvent>* batch) {
     std::unique_lock lock(mu_);
-    changed_.wait(lock, [&] { return full_.size() < ledger::kVerifyBatchesInFlight || stop_; });
-    if (stop_) {
-      done_ = true;
-      return false;
+    for (;;) {
+      if (stop_) return;
+      if (!reading_done_ && queue_.size() < ledger::kVerifyBatchesInFlight) {
+        std::unique_ptr<WorkBatch> batch;
+        if (!free_.empty()) {
+          batch = std::move(free_.back());
+          free_.pop_back();
+        } else {
+          batch = std::make_unique<WorkBatch>();
+        }
+        lock.unlock();
+        const bool more = reader_->ReadBatch(ledger::kVerifyBatchEvents, &batch->records);
+        lock.lock();
+        if (more) {
+          batch->state = WorkBatch::State::read;
+          queue_.push_back(std::move(batch));
+        } else {
+          reading_done_ = true;
+          read_status_ = reader_->status();
+        }
+        changed_.notify_all();
+        continue;
+      }
+      if (WorkBatch* mine = ClaimLocked(); mine != nullptr) {
+        CheckUnlocked(mine, &lock);
+        continue;
+      }
+      if (reading_done_) return;
+      changed_.wait(lock);
     }
-    full_.push_back(std::move(*batch));
+  }
+ private:
+  // The oldest batch nobody checks yet, now claimed by the caller; nullptr if none.
+  // REQUIRES: mu_ held.
+  WorkBatch* ClaimLocked() {
+    for (auto& b : queue_) {
+      if (b->state == WorkBatch::State::read) {
+        b->state = WorkBatch::State::checking;
+        return b.get();
+      }
+    }
+    return nullptr;
+  }
+  // REQUIRES: *lock holds mu_ and batch was claimed by the caller. Holds it again on return.
+  void CheckUnlocked(WorkBatch* batch, std::unique_lock<std::mutex>* lock) {
+    lock->unlock();
+    batch->Check();
+    lock->lock();
+    batch->state = WorkBatch::State::checked;
     changed_.notify_all();
-    if (!free_.empty()) {
-      *batch = std::move(free_.back());
-      free_.pop_back();
-    } else {
-      batch->clear();
-    }
-    batch->resize(ledger::kVerifyBatchEvents);
-    return true;
   }
 
-  std::unique_ptr<ledger::LogCursor> cursor_;  // used by the thread only
+  std::unique_ptr<ledger::StoredRecordReader> reader_;  // used by the reader thread only
   std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<std::vector<ledger::RecordedEvent>> full_;  // guarded by mu_
-  std::vector<std::vector<ledger::RecordedEvent>> free_;  // checked batches; guarded by mu_
-  bool stop_ = false;                                    // guarded by mu_
-  bool done_ = false;                                    // guarded by mu_
-  Status status_;                                        // guarded by mu_
+  std::deque<std::unique_ptr<WorkBatch>> queue_;  // in position order; guarded by mu_
+  std::vector<std::unique_ptr<WorkBatch>> free_;  // for reuse; guarded by mu_
+  std::unique_ptr<WorkBatch> current_;            // handed out by Next; guarded by mu_
+  bool stop_ = false;                             // guarded by mu_
+  bool reading_done_ = false;                     // guarded by mu_
+  Status read_status_;                            // guarded by mu_
   std::thread thread_;  // last: starts once everything above is constructed
 };
 
@@ -258,53 +332,59 @@ Status VerifyLedger(const ledger::EventStore& store, const VerifyOptions& option
   DomainChecker domain(options.premiums, options.calendar);
   size_t next_checkpoint = 0;
   int64_t last_recorded_us = 0;
-  CursorPump pump(store);
-  std::vector<ledger::RecordedEvent> batch;
-  while (pump.Next(&batch)) {
-   for (const ledger::RecordedEvent& re : batch) {
-    const fb::Event& e = *re.event();
-    SHEBAO_ASSERT(re.position == report->events + 1);  // the cursor enforces density
-    if (e.recorded_us() < last_recorded_us) {
-      report->failure = Finding{re.position, std::string(domain::View(e.stream_id())),
-                                "recorded_time",
-                                fmt::format("recorded_us {} is before its predecessor's {}",
-                                            e.recorded_us(), last_recorded_us)};
-      return Status::OK();
-    }
-    last_recorded_us = e.recorded_us();
-    if (auto f = options.check_rules ? domain.Apply(re) : std::nullopt) {
-      report->failure = std::move(f);
-      return Status::OK();
-    }
-    tree.Append(LeafHash(re.bytes));
-    if (!block_status.ok()) return block_status;
-    if (block_finding) {
-      report->failure = std::move(block_finding);
-      return Status::OK();
-    }
-    while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint].size == re.position) {
-      const Checkpoint& c = checkpoints[next_checkpoint++];
-      if (c.chain_hash != re.hash || c.root != tree.Root()) {
-        report->failure = Finding{
-            re.position, "", "checkpoint",
-            fmt::format("the log's first {} events no longer match the checkpoint signed at {} "
-                        "({}): an event at or before position {} was changed, removed or "
-                        "reordered",
-                        c.size, c.time_us, c.root != tree.Root() ? "Merkle root differs"
-                                                                  : "chain hash differs",
-                        c.size)};
+  Pipeline pipeline(store);
+  while (const WorkBatch* batch = pipeline.Next()) {
+    for (size_t i = 0; i < batch->passed; ++i) {
+      const uint64_t position = batch->position(i);
+      SHEBAO_ASSERT(position == report->events + 1);  // the reader enforces density
+      const fb::Event& e = *fb::GetEvent(batch->events[i].data());
+      if (e.recorded_us() < last_recorded_us) {
+        report->failure = Finding{position, std::string(domain::View(e.stream_id())),
+                                  "recorded_time",
+                                  fmt::format("recorded_us {} is before its predecessor's {}",
+                                              e.recorded_us(), last_recorded_us)};
         return Status::OK();
       }
-      ++report->checkpoints;
-      if (options.trusted_key != nullptr) ++report->signatures;
+      last_recorded_us = e.recorded_us();
+      if (auto f = options.check_rules ? domain.Apply(position, e) : std::nullopt) {
+        report->failure = std::move(f);
+        return Status::OK();
+      }
+      tree.Append(batch->leaves[i]);
+      if (!block_status.ok()) return block_status;
+      if (block_finding) {
+        report->failure = std::move(block_finding);
+        return Status::OK();
+      }
+      while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint].size == position) {
+        const Checkpoint& c = checkpoints[next_checkpoint++];
+        if (c.chain_hash != batch->chain_hash(i) || c.root != tree.Root()) {
+          report->failure = Finding{
+              position, "", "checkpoint",
+              fmt::format("the log's first {} events no longer match the checkpoint signed at "
+                          "{} ({}): an event at or before position {} was changed, removed or "
+                          "reordered",
+                          c.size, c.time_us,
+                          c.root != tree.Root() ? "Merkle root differs" : "chain hash differs",
+                          c.size)};
+          return Status::OK();
+        }
+        ++report->checkpoints;
+        if (options.trusted_key != nullptr) ++report->signatures;
+      }
+      ++report->events;
+      if (options.progress && report->events % kProgressEvents == 0) {
+        options.progress(report->events, total);
+      }
     }
-    ++report->events;
-    if (options.progress && report->events % kProgressEvents == 0) {
-      options.progress(report->events, total);
+    if (batch->passed < batch->records.size()) {
+      SHEBAO_ASSERT(batch->failure.code() == Code::corruption);
+      const std::string& message = batch->failure.message();
+      report->failure = Finding{report->events + 1, "", CheckOfCursorError(message), message};
+      return Status::OK();
     }
-   }
   }
-  if (Status cs = pump.status(); !cs.ok()) {
+  if (Status cs = pipeline.status(); !cs.ok()) {
     if (cs.code() != Code::corruption) return cs;
     report->failure = Finding{report->events + 1, "", CheckOfCursorError(cs.message()), cs.message()};
     return Status::OK();

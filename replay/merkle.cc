@@ -40,14 +40,14 @@ void ShiftToOddOrZero(uint64_t* fn, uint64_t* sn) {
 // ---- Hashing ----
 
 Hash256 LeafHash(std::string_view entry) {
-  thread_local ledger::Sha256 hasher;
+  ledger::Sha256 hasher;
   hasher.Update(&kLeafPrefix, 1);
   hasher.Update(entry);
   return hasher.Finish();
 }
 
 Hash256 NodeHash(const Hash256& left, const Hash256& right) {
-  thread_local ledger::Sha256 hasher;
+  ledger::Sha256 hasher;
   hasher.Update(&kNodePrefix, 1);
   hasher.Update(left.data(), left.size());
   hasher.Update(right.data(), right.size());

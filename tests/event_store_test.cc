@@ -412,6 +412,86 @@ TEST_CASE("a deleted event is corruption, not a shorter log") {
   }
 }
 
+TEST_CASE("stored record batches: the same records as the cursor, aligned, each verifiable") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  for (int i = 1; i <= 23; ++i) {
+    // Event sizes vary so that records land at unaligned arena offsets unless padded.
+    AppendBatch b = OneEventBatch(i % 2 ? "case/a" : "case/bb-" + std::string(i, 'x'),
+                                  "k" + std::to_string(i), ExpectedVersion::Any(), i);
+    MustAppend(*store, b);
+  }
+  for (uint64_t from : {1, 2, 9, 23, 24}) {
+    CAPTURE(from);
+    std::vector<RecordedEvent> expected;
+    if (from <= 23) REQUIRE(store->ReadAll(from, 100, &expected).ok());
+    auto reader = store->NewStoredRecordReader(from);
+    REQUIRE(reader != nullptr);
+    StoredRecordBatch batch;
+    size_t n = 0;
+    while (reader->ReadBatch(5, &batch)) {
+      REQUIRE(batch.size() >= 1);
+      REQUIRE(batch.size() <= 5);
+      CHECK(batch.first_position == from + n);
+      for (size_t i = 0; i < batch.size(); ++i, ++n) {
+        REQUIRE(n < expected.size());
+        const std::string_view record = batch.record(i);
+        CHECK(reinterpret_cast<uintptr_t>(record.data()) % StoredRecordBatch::kRecordAlignment == 0);
+        const Hash256 previous = batch.PreviousHash(i);
+        if (n == 0) {
+          // The first record chains from the stored hash of the one before the reader's start.
+          const Hash256 before = from == 1 ? Hash256{} : [&] {
+            std::vector<RecordedEvent> one;
+            REQUIRE(store->ReadAll(from - 1, 1, &one).ok());
+            return one.front().hash;
+          }();
+          CHECK(previous == before);
+        }
+        std::string_view bytes;
+        Hash256 hash{};
+        Status s = VerifyStoredRecord(batch.first_position + i, previous, record, &bytes, &hash);
+        REQUIRE_MESSAGE(s.ok(), s.ToString());
+        CHECK(bytes == expected[n].bytes);
+        CHECK(hash == expected[n].hash);
+      }
+    }
+    CHECK(reader->status().ok());
+    CHECK(n == expected.size());
+  }
+  // A record checked at the wrong position or after the wrong predecessor fails.
+  auto reader = store->NewStoredRecordReader(1);
+  StoredRecordBatch batch;
+  REQUIRE(reader->ReadBatch(3, &batch));
+  std::string_view bytes;
+  Hash256 hash{};
+  CHECK(VerifyStoredRecord(2, batch.PreviousHash(1), batch.record(1), &bytes, &hash).ok());
+  Status wrong_previous = VerifyStoredRecord(2, batch.PreviousHash(0), batch.record(1), &bytes, &hash);
+  CHECK(wrong_previous.code() == Code::corruption);
+  CHECK(wrong_previous.message().find("chain hash") != std::string::npos);
+  CHECK(VerifyStoredRecord(2, batch.PreviousHash(0), batch.record(0).substr(0, 40), &bytes, &hash)
+            .message().find("too short") != std::string::npos);
+}
+
+TEST_CASE("stored record batches: a missing record ends the read with corruption at its position") {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    for (int i = 1; i <= 12; ++i) {
+      MustAppend(*store, OneEventBatch("case/a", "k" + std::to_string(i), ExpectedVersion::Any(), i));
+    }
+  }
+  TamperEventValue(dir.path(), 8, [](std::string* v, const Hash256&) { v->clear(); });
+  auto store = OpenStore(dir.path());
+  auto reader = store->NewStoredRecordReader(1);
+  StoredRecordBatch batch;
+  uint64_t records = 0;
+  while (reader->ReadBatch(5, &batch)) records += batch.size();
+  CHECK(records == 7);  // positions 1..7, all before the gap
+  CHECK(reader->status().code() == Code::corruption);
+  CHECK_MESSAGE(reader->status().message().find("position 8") != std::string::npos,
+                reader->status().ToString());
+}
+
 TEST_CASE("a second process cannot open a ledger held for writing") {
   TempDir dir;
   auto store = OpenStore(dir.path());

@@ -363,6 +363,41 @@ TEST_CASE("tamper: one byte flipped in any stored event is detected") {
   }
 }
 
+// The walk checks batches of kVerifyBatchEvents on two threads in any order; what it reports
+// must still be the first failure in position order, at its position.
+TEST_CASE("tamper: of two damaged events in different batches, the earlier is reported, at its position") {
+  City& city = TheCity();
+  REQUIRE(city.events > 2 * ledger::kVerifyBatchEvents);  // several batches
+  TempDir dir("tamper-first");
+  std::mt19937_64 rng(TestSeed() + 6);
+  for (int t = 0; t < kTrials; ++t) {
+    const std::string path = CopyOf(city.path, dir, t);
+    const uint64_t first = 1 + rng() % (city.events - ledger::kVerifyBatchEvents);
+    const uint64_t second = first + ledger::kVerifyBatchEvents + rng() % (city.events - first -
+                                                                         ledger::kVerifyBatchEvents + 1);
+    {
+      RawLedger raw(path);
+      for (uint64_t position : {second, first}) {
+        std::string value = raw.Get(raw.events(), ledger::keys::EventKey(position));
+        const size_t offset = rng() % (value.size() - ledger::kHashBytes);  // in the event bytes
+        value[offset] = static_cast<char>(value[offset] ^ (1 + rng() % 255));
+        raw.Put(raw.events(), ledger::keys::EventKey(position), value);
+      }
+    }
+    auto store = Open(path, nullptr, /*projector=*/false);
+    replay::VerifyOptions options;
+    options.premiums = &Data().premiums;
+    options.calendar = &Data().calendar;
+    replay::VerifyReport report;
+    REQUIRE(replay::VerifyLedger(*store, options, &report).ok());
+    REQUIRE_MESSAGE(report.failure.has_value(), "flips at ", first, " and ", second, " undetected");
+    CHECK_MESSAGE(report.failure->position == first, "reported ", report.failure->position,
+                  " for flips at ", first, " and ", second);
+    CHECK(report.failure->check == "chain");
+    CHECK(report.events == first - 1);
+  }
+}
+
 TEST_CASE("tamper: a deleted event is detected") {
   City& city = TheCity();
   TempDir dir("tamper-delete");
