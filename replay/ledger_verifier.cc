@@ -3,15 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <map>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include "ledger/check.h"
+#include "ledger/checked_batch_reader.h"
 #include "ledger/domain/case_rules.h"
 #include "ledger/domain/case_state.h"
 #include "ledger/domain/employer.h"
@@ -108,166 +105,6 @@ class DomainChecker {
   StreamMap<domain::OrgState> orgs_;
 };
 
-// A batch of the log on its way through the walk: read by the reader thread, then checked
-// (VerifyStoredRecord: size, chain, FlatBuffer, payload, envelope position) and leaf-hashed by
-// whichever thread is free, then folded in position order by the walking thread. Checking a
-// record needs only its predecessor's stored chain hash, so batches are checked in any order.
-struct WorkBatch {
-  enum class State : uint8_t { read, checking, checked };
-  ledger::StoredRecordBatch records;
-  State state = State::read;
-  // Set by Check: the records that passed (a prefix), their event bytes and leaf hashes, and
-  // why the next one failed.
-  size_t passed = 0;
-  std::vector<std::string_view> events;
-  std::vector<Hash256> leaves;
-  Status failure;
-
-  uint64_t position(size_t i) const { return records.first_position + i; }
-  // The stored chain hash of record i. REQUIRES: i < passed.
-  Hash256 chain_hash(size_t i) const {
-    SHEBAO_ASSERT(i < passed);
-    const std::string_view r = records.record(i);
-    Hash256 h;
-    std::memcpy(h.data(), r.data() + r.size() - ledger::kHashBytes, ledger::kHashBytes);
-    return h;
-  }
-
-  void Check() {
-    const size_t n = records.size();
-    events.resize(n);
-    leaves.resize(n);
-    passed = 0;
-    failure = Status::OK();
-    for (size_t i = 0; i < n; ++i) {
-      Hash256 chain;
-      failure = ledger::VerifyStoredRecord(position(i), records.PreviousHash(i), records.record(i),
-                                           &events[i], &chain);
-      if (!failure.ok()) return;
-      leaves[i] = LeafHash(events[i]);
-      ++passed;
-    }
-  }
-};
-
-// Runs the reader thread and hands out checked batches in order. Memory is bounded by
-// kVerifyBatchesInFlight batches of kVerifyBatchEvents records.
-class Pipeline {
- public:
-  explicit Pipeline(const ledger::EventStore& store)
-      : reader_(store.NewStoredRecordReader(1)), thread_([this] { Run(); }) {}
-  ~Pipeline() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    changed_.notify_all();
-    thread_.join();
-  }
-  Pipeline(const Pipeline&) = delete;
-  Pipeline& operator=(const Pipeline&) = delete;
-
-  // The next batch in position order, checked; nullptr at the end of the log or after a read
-  // error (then status() says which). The batch is valid until the next call.
-  const WorkBatch* Next() {
-    std::unique_lock lock(mu_);
-    if (current_ != nullptr) free_.push_back(std::move(current_));
-    for (;;) {
-      if (!queue_.empty()) {
-        WorkBatch* front = queue_.front().get();
-        if (front->state == WorkBatch::State::checked) {
-          current_ = std::move(queue_.front());
-          queue_.pop_front();
-          changed_.notify_all();  // room for the reader
-          return current_.get();
-        }
-        // The front batch is not checked yet: check it here, or, while the reader checks it,
-        // check a later one.
-        if (WorkBatch* mine = ClaimLocked(); mine != nullptr) {
-          CheckUnlocked(mine, &lock);
-          continue;
-        }
-      } else if (reading_done_) {
-        return nullptr;
-      }
-      changed_.wait(lock);
-    }
-  }
-  // REQUIRES: Next returned nullptr.
-  Status status() {
-    std::lock_guard lock(mu_);
-    SHEBAO_ASSERT(reading_done_);
-    return read_status_;
-  }
-
- private:
-  // Reads while there is room, and checks batches while there is not.
-  void Run() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      if (stop_) return;
-      if (!reading_done_ && queue_.size() < ledger::kVerifyBatchesInFlight) {
-        std::unique_ptr<WorkBatch> batch;
-        if (!free_.empty()) {
-          batch = std::move(free_.back());
-          free_.pop_back();
-        } else {
-          batch = std::make_unique<WorkBatch>();
-        }
-        lock.unlock();
-        const bool more = reader_->ReadBatch(ledger::kVerifyBatchEvents, &batch->records);
-        lock.lock();
-        if (more) {
-          batch->state = WorkBatch::State::read;
-          queue_.push_back(std::move(batch));
-        } else {
-          reading_done_ = true;
-          read_status_ = reader_->status();
-        }
-        changed_.notify_all();
-        continue;
-      }
-      if (WorkBatch* mine = ClaimLocked(); mine != nullptr) {
-        CheckUnlocked(mine, &lock);
-        continue;
-      }
-      if (reading_done_) return;
-      changed_.wait(lock);
-    }
-  }
- private:
-  // The oldest batch nobody checks yet, now claimed by the caller; nullptr if none.
-  // REQUIRES: mu_ held.
-  WorkBatch* ClaimLocked() {
-    for (auto& b : queue_) {
-      if (b->state == WorkBatch::State::read) {
-        b->state = WorkBatch::State::checking;
-        return b.get();
-      }
-    }
-    return nullptr;
-  }
-  // REQUIRES: *lock holds mu_ and batch was claimed by the caller. Holds it again on return.
-  void CheckUnlocked(WorkBatch* batch, std::unique_lock<std::mutex>* lock) {
-    lock->unlock();
-    batch->Check();
-    lock->lock();
-    batch->state = WorkBatch::State::checked;
-    changed_.notify_all();
-  }
-
-  std::unique_ptr<ledger::StoredRecordReader> reader_;  // used by the reader thread only
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<std::unique_ptr<WorkBatch>> queue_;  // in position order; guarded by mu_
-  std::vector<std::unique_ptr<WorkBatch>> free_;  // for reuse; guarded by mu_
-  std::unique_ptr<WorkBatch> current_;            // handed out by Next; guarded by mu_
-  bool stop_ = false;                             // guarded by mu_
-  bool reading_done_ = false;                     // guarded by mu_
-  Status read_status_;                            // guarded by mu_
-  std::thread thread_;  // last: starts once everything above is constructed
-};
-
 // Which check a cursor's corruption message is about.
 std::string CheckOfCursorError(const std::string& message) {
   if (message.find("chain hash") != std::string::npos) return "chain";
@@ -332,12 +169,17 @@ Status VerifyLedger(const ledger::EventStore& store, const VerifyOptions& option
   DomainChecker domain(options.premiums, options.calendar);
   size_t next_checkpoint = 0;
   int64_t last_recorded_us = 0;
-  Pipeline pipeline(store);
-  while (const WorkBatch* batch = pipeline.Next()) {
+  // Records are checked and leaf-hashed on whichever thread is free; this thread walks them in
+  // order.
+  ledger::CheckedBatchReader reader(store.NewStoredRecordReader(1), [](auto* batch) {
+    batch->digests.resize(batch->passed);
+    for (size_t i = 0; i < batch->passed; ++i) batch->digests[i] = LeafHash(batch->events[i]);
+  });
+  while (const ledger::CheckedBatchReader::Batch* batch = reader.Next()) {
     for (size_t i = 0; i < batch->passed; ++i) {
       const uint64_t position = batch->position(i);
       SHEBAO_ASSERT(position == report->events + 1);  // the reader enforces density
-      const fb::Event& e = *fb::GetEvent(batch->events[i].data());
+      const fb::Event& e = batch->event(i);
       if (e.recorded_us() < last_recorded_us) {
         report->failure = Finding{position, std::string(domain::View(e.stream_id())),
                                   "recorded_time",
@@ -350,7 +192,7 @@ Status VerifyLedger(const ledger::EventStore& store, const VerifyOptions& option
         report->failure = std::move(f);
         return Status::OK();
       }
-      tree.Append(batch->leaves[i]);
+      tree.Append(batch->digests[i]);
       if (!block_status.ok()) return block_status;
       if (block_finding) {
         report->failure = std::move(block_finding);
@@ -384,7 +226,7 @@ Status VerifyLedger(const ledger::EventStore& store, const VerifyOptions& option
       return Status::OK();
     }
   }
-  if (Status cs = pipeline.status(); !cs.ok()) {
+  if (Status cs = reader.status(); !cs.ok()) {
     if (cs.code() != Code::corruption) return cs;
     report->failure = Finding{report->events + 1, "", CheckOfCursorError(cs.message()), cs.message()};
     return Status::OK();
