@@ -502,11 +502,14 @@ namespace {
 // undone (a writer of a group whose projection fails).
 class WriteBackProjectionWriter final : public ProjectionWriter {
  public:
-  WriteBackProjectionWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t generation)
-      : db_(db), cf_(cf), generation_(generation) {}
+  // undoable: keep what each Put and Delete replaced, for Mark and Rollback (a group commit
+  // drops a rejected writer's rows); a fold of the stored log never rolls back and skips it.
+  WriteBackProjectionWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t generation,
+                            bool undoable)
+      : db_(db), cf_(cf), generation_(generation), undoable_(undoable) {}
 
   Status Get(std::string_view key, std::string* value, bool* found) override {
-    if (auto it = rows_.find(std::string(key)); it != rows_.end()) {
+    if (auto it = rows_.find(key); it != rows_.end()) {
       *found = it->second.has_value();
       if (*found) *value = *it->second;
       return Status::OK();
@@ -518,17 +521,20 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
     *found = true;
     return Status::OK();
   }
-  void Put(std::string_view key, std::string_view value) override {
-    Set(std::string(key), std::string(value));
-  }
-  void Delete(std::string_view key) override { Set(std::string(key), std::nullopt); }
+  void Put(std::string_view key, std::string_view value) override { Set(key, value); }
+  void Delete(std::string_view key) override { Set(key, std::nullopt); }
 
-  size_t Mark() const { return undo_.size(); }
+  // REQUIRES: undoable.
+  size_t Mark() const {
+    SHEBAO_ASSERT(undoable_);
+    return undo_.size();
+  }
   void Rollback(size_t mark) {
+    SHEBAO_ASSERT(undoable_);
     while (undo_.size() > mark) {
       auto& [key, previous] = undo_.back();
       if (previous.has_value()) {
-        rows_[key] = std::move(*previous);
+        rows_.insert_or_assign(key, std::move(*previous));
       } else {
         rows_.erase(key);
       }
@@ -538,8 +544,10 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
 
   // Adds every row changed since the last flush to batch and forgets them.
   void Flush(rocksdb::WriteBatch* batch) {
+    std::string k;
     for (const auto& [key, value] : rows_) {
-      const std::string k = Key(key);
+      k.assign(1, static_cast<char>(generation_));
+      k.append(key);
       SHEBAO_ASSERT((value ? batch->Put(cf_, k, *value) : batch->Delete(cf_, k)).ok());
     }
     rows_.clear();
@@ -548,11 +556,29 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
 
  private:
   using Row = std::optional<std::string>;  // nullopt: deleted
-  void Set(std::string key, Row value) {
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const { return std::hash<std::string_view>()(k); }
+  };
+  void Set(std::string_view key, std::optional<std::string_view> value) {
     auto it = rows_.find(key);
-    // Remember what the map held, to undo (nullopt outside: the key was not in the map).
-    undo_.emplace_back(key, it == rows_.end() ? std::nullopt : std::optional<Row>(it->second));
-    rows_[std::move(key)] = std::move(value);
+    if (undoable_) {
+      // Remember what the map held (nullopt outside: the key was not in the map).
+      undo_.emplace_back(std::string(key),
+                         it == rows_.end() ? std::nullopt : std::optional<Row>(it->second));
+    }
+    if (it == rows_.end()) {
+      it = rows_.emplace(std::string(key), std::nullopt).first;
+    }
+    if (value) {
+      if (it->second) {
+        it->second->assign(*value);  // reuses the row's buffer
+      } else {
+        it->second.emplace(*value);
+      }
+    } else {
+      it->second.reset();
+    }
   }
   std::string Key(std::string_view key) const {
     std::string k(1, static_cast<char>(generation_));
@@ -562,7 +588,8 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   const uint8_t generation_;
-  std::unordered_map<std::string, Row> rows_;
+  const bool undoable_;
+  std::unordered_map<std::string, Row, KeyHash, std::equal_to<>> rows_;
   std::vector<std::pair<std::string, std::optional<Row>>> undo_;
 };
 
@@ -572,7 +599,9 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
                                  Head* new_head) {
   const bool project = options_.projector != nullptr;
   std::optional<WriteBackProjectionWriter> projection_writer;
-  if (project) projection_writer.emplace(db_.get(), projections_cf(), projection_.generation);
+  if (project) {
+    projection_writer.emplace(db_.get(), projections_cf(), projection_.generation, /*undoable=*/true);
+  }
   std::vector<RecordedEvent> appended;  // this writer's events, for the projector
   // Only the leader runs this, so head_ is stable while we read it without mu_.
   Head head = head_;
@@ -1285,7 +1314,7 @@ Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to
   RocksLogCursor cursor(this, from, to);
   uint64_t done = 0;
   const uint64_t total = to - from + 1;
-  WriteBackProjectionWriter writer(db_.get(), projections_cf(), generation);
+  WriteBackProjectionWriter writer(db_.get(), projections_cf(), generation, /*undoable=*/false);
   while (cursor.Valid()) {
     rocksdb::WriteBatch batch;
     uint64_t last = 0;
