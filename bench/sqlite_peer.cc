@@ -548,7 +548,8 @@ class SqliteStore final : public ledger::EventStore {
     return Unsupported("ReadAll");
   }
   std::unique_ptr<ledger::LogCursor> NewCursor(uint64_t) const override { return nullptr; }
-  std::unique_ptr<ledger::StoredRecordReader> NewStoredRecordReader(uint64_t) const override {
+  std::unique_ptr<ledger::StoredRecordReader> NewStoredRecordReader(uint64_t,
+                                                                    uint64_t) const override {
     return nullptr;
   }
   std::unique_ptr<ledger::ReadView> NewReadView() const override { return nullptr; }

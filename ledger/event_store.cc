@@ -223,7 +223,7 @@ class RocksEventStore final : public EventStore {
                  std::vector<RecordedEvent>* out) const override;
   std::unique_ptr<LogCursor> NewCursor(uint64_t from_position) const override;
   std::unique_ptr<StoredRecordReader> NewStoredRecordReader(
-      uint64_t from_position) const override;
+      uint64_t from_position, uint64_t to_position) const override;
   Status VerifyChain(uint64_t* events_checked) const override;
   std::unique_ptr<ReadView> NewReadView() const override;
   uint64_t projection_position() const override {
@@ -1062,8 +1062,9 @@ class RocksStoredRecordReader final : public StoredRecordReader {
 };
 
 std::unique_ptr<StoredRecordReader> RocksEventStore::NewStoredRecordReader(
-    uint64_t from_position) const {
-  return std::make_unique<RocksStoredRecordReader>(this, from_position, head().position);
+    uint64_t from_position, uint64_t to_position) const {
+  return std::make_unique<RocksStoredRecordReader>(this, from_position,
+                                                   std::min(to_position, head().position));
 }
 
 Status RocksEventStore::ReadAll(uint64_t from_position, size_t limit,

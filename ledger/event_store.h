@@ -238,11 +238,12 @@ class EventStore {
   // A cursor over the log from from_position up to the head as of this call. The cursor
   // must not outlive the store.
   virtual std::unique_ptr<LogCursor> NewCursor(uint64_t from_position) const = 0;
-  // Reads the stored records from from_position (>= 1) to the head as of this call, in batches
-  // and WITHOUT verifying them: for a verifier that checks many records on several threads
-  // (replay/ledger_verifier.cc), each with VerifyStoredRecord. Never null.
+  // Reads the stored records from from_position (>= 1) to to_position or the head as of this
+  // call, whichever is lower, in batches and WITHOUT verifying them: for a verifier that checks
+  // many records on several threads (ledger/checked_batch_reader.h), each with
+  // VerifyStoredRecord. Never null.
   virtual std::unique_ptr<StoredRecordReader> NewStoredRecordReader(
-      uint64_t from_position) const = 0;
+      uint64_t from_position, uint64_t to_position) const = 0;
 
   // A consistent view of the projections (see ReadView). The view must not outlive the store.
   virtual std::unique_ptr<ReadView> NewReadView() const = 0;

@@ -171,7 +171,7 @@ Status VerifyLedger(const ledger::EventStore& store, const VerifyOptions& option
   int64_t last_recorded_us = 0;
   // Records are checked and leaf-hashed on whichever thread is free; this thread walks them in
   // order.
-  ledger::CheckedBatchReader reader(store.NewStoredRecordReader(1), [](auto* batch) {
+  ledger::CheckedBatchReader reader(store.NewStoredRecordReader(1, total), [](auto* batch) {
     batch->digests.resize(batch->passed);
     for (size_t i = 0; i < batch->passed; ++i) batch->digests[i] = LeafHash(batch->events[i]);
   });

@@ -425,7 +425,7 @@ TEST_CASE("stored record batches: the same records as the cursor, aligned, each 
     CAPTURE(from);
     std::vector<RecordedEvent> expected;
     if (from <= 23) REQUIRE(store->ReadAll(from, 100, &expected).ok());
-    auto reader = store->NewStoredRecordReader(from);
+    auto reader = store->NewStoredRecordReader(from, UINT64_MAX);
     REQUIRE(reader != nullptr);
     StoredRecordBatch batch;
     size_t n = 0;
@@ -458,8 +458,20 @@ TEST_CASE("stored record batches: the same records as the cursor, aligned, each 
     CHECK(reader->status().ok());
     CHECK(n == expected.size());
   }
+  {
+    // Bounded: positions 5..9 only, as a walk pinned to an earlier head reads.
+    auto bounded = store->NewStoredRecordReader(5, 9);
+    StoredRecordBatch batch;
+    uint64_t next = 5;
+    while (bounded->ReadBatch(2, &batch)) {
+      CHECK(batch.first_position == next);
+      next += batch.size();
+    }
+    CHECK(bounded->status().ok());
+    CHECK(next == 10);
+  }
   // A record checked at the wrong position or after the wrong predecessor fails.
-  auto reader = store->NewStoredRecordReader(1);
+  auto reader = store->NewStoredRecordReader(1, UINT64_MAX);
   StoredRecordBatch batch;
   REQUIRE(reader->ReadBatch(3, &batch));
   std::string_view bytes;
@@ -482,7 +494,7 @@ TEST_CASE("stored record batches: a missing record ends the read with corruption
   }
   TamperEventValue(dir.path(), 8, [](std::string* v, const Hash256&) { v->clear(); });
   auto store = OpenStore(dir.path());
-  auto reader = store->NewStoredRecordReader(1);
+  auto reader = store->NewStoredRecordReader(1, UINT64_MAX);
   StoredRecordBatch batch;
   uint64_t records = 0;
   while (reader->ReadBatch(5, &batch)) records += batch.size();
