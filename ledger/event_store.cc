@@ -904,94 +904,15 @@ Status RocksEventStore::ReadStream(std::string_view stream_id, uint64_t from_ver
   return Status::OK();
 }
 
-class RocksLogCursor final : public LogCursor {
+// The events family read in position order from `from` to `last`: the predecessor's stored
+// chain hash, an iterator bounded at last, and each key checked to be the next position. What
+// RocksLogCursor and RocksStoredRecordReader share; neither checks the records themselves.
+class DenseLogIterator {
  public:
-  RocksLogCursor(const RocksEventStore* store, uint64_t from_position, uint64_t last_position)
-      : store_(store), next_(std::max<uint64_t>(from_position, 1)), last_(last_position) {
-    if (next_ > last_) return;
-    // The predecessor's hash anchors the chain check of the first event.
-    if (next_ > 1) {
-      std::string value;
-      auto s = store_->db()->Get(rocksdb::ReadOptions(), store_->events_cf(),
-                                 keys::EventKey(next_ - 1), &value);
-      if (s.IsNotFound()) {
-        status_ = CorruptionAt(next_ - 1, "event missing");
-        return;
-      }
-      if (!s.ok() || value.size() < kHashBytes) {
-        status_ = s.ok() ? CorruptionAt(next_ - 1, "record too short") : FromRocks(s, "cursor");
-        return;
-      }
-      std::memcpy(previous_.data(), value.data() + value.size() - kHashBytes, kHashBytes);
-    }
-    upper_bound_key_ = keys::EventKey(last_ + 1);
-    upper_bound_ = rocksdb::Slice(upper_bound_key_);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper_bound_;
-    ro.readahead_size = 2 * 1024 * 1024;
-    ro.fill_cache = false;
-    it_.reset(store_->db()->NewIterator(ro, store_->events_cf()));
-    it_->Seek(keys::EventKey(next_));
-    Load();
-  }
-
-  bool Valid() const override { return valid_; }
-  void Next() override {
-    SHEBAO_ASSERT(valid_);
-    it_->Next();
-    Load();
-  }
-  const RecordedEvent& event() const override {
-    SHEBAO_ASSERT(valid_);
-    return event_;
-  }
-  Status status() const override { return status_; }
-
- private:
-  void Load() {
-    valid_ = false;
-    if (next_ > last_) return;
-    if (!it_->Valid()) {
-      status_ = it_->status().ok() ? CorruptionAt(next_, "event missing (log ends early)")
-                                   : FromRocks(it_->status(), fmt::format("position {}", next_));
-      return;
-    }
-    auto key = keys::DecodeEventKey(it_->key().ToStringView());
-    if (!key || *key != next_) {
-      status_ = CorruptionAt(next_, key ? fmt::format("event missing, next key is {}", *key)
-                                        : std::string("malformed key"));
-      return;
-    }
-    status_ = VerifyRecord(next_, previous_, it_->value().ToStringView(), &event_);
-    if (!status_.ok()) return;
-    previous_ = event_.hash;
-    ++next_;
-    valid_ = true;
-  }
-
-  const RocksEventStore* store_;
-  uint64_t next_;
-  const uint64_t last_;
-  Hash256 previous_{};
-  std::string upper_bound_key_;
-  rocksdb::Slice upper_bound_;
-  std::unique_ptr<rocksdb::Iterator> it_;
-  RecordedEvent event_;
-  bool valid_ = false;
-  Status status_;
-};
-
-std::unique_ptr<LogCursor> RocksEventStore::NewCursor(uint64_t from_position) const {
-  return std::make_unique<RocksLogCursor>(this, from_position, head().position);
-}
-
-// RocksLogCursor's read without its checks: the records go to the caller's threads.
-class RocksStoredRecordReader final : public StoredRecordReader {
- public:
-  RocksStoredRecordReader(const RocksEventStore* store, uint64_t from_position,
-                          uint64_t last_position)
+  DenseLogIterator(const RocksEventStore* store, uint64_t from_position, uint64_t last_position)
       : next_(std::max<uint64_t>(from_position, 1)), last_(last_position) {
     if (next_ > last_) return;
+    // The predecessor's hash anchors the chain check of the first record.
     if (next_ > 1) {
       std::string value;
       auto s = store->db()->Get(rocksdb::ReadOptions(), store->events_cf(),
@@ -1001,7 +922,7 @@ class RocksStoredRecordReader final : public StoredRecordReader {
         return;
       }
       if (!s.ok() || value.size() < kHashBytes) {
-        status_ = s.ok() ? CorruptionAt(next_ - 1, "record too short") : FromRocks(s, "reader");
+        status_ = s.ok() ? CorruptionAt(next_ - 1, "record too short") : FromRocks(s, "log read");
         return;
       }
       std::memcpy(previous_.data(), value.data() + value.size() - kHashBytes, kHashBytes);
@@ -1016,40 +937,39 @@ class RocksStoredRecordReader final : public StoredRecordReader {
     it_->Seek(keys::EventKey(next_));
   }
 
-  bool ReadBatch(size_t max_records, StoredRecordBatch* batch) override {
-    SHEBAO_ASSERT(max_records >= 1);
-    batch->Clear();
-    batch->first_position = next_;
-    batch->previous_hash = previous_;
-    if (!status_.ok() || it_ == nullptr) return false;
-    while (batch->size() < max_records && next_ <= last_) {
-      if (!it_->Valid()) {
-        status_ = it_->status().ok() ? CorruptionAt(next_, "event missing (log ends early)")
-                                     : FromRocks(it_->status(), fmt::format("position {}", next_));
-        break;
-      }
-      auto key = keys::DecodeEventKey(it_->key().ToStringView());
-      if (!key || *key != next_) {
-        status_ = CorruptionAt(next_, key ? fmt::format("event missing, next key is {}", *key)
-                                          : std::string("malformed key"));
-        break;
-      }
-      const std::string_view value = it_->value().ToStringView();
-      if (value.size() > kEventBytesMax + kHashBytes) {
-        status_ = CorruptionAt(next_, fmt::format("record of {} bytes is too long", value.size()));
-        break;
-      }
-      batch->Add(value);
-      // A record too short to hold a hash fails VerifyStoredRecord; what follows it is moot.
-      if (value.size() >= kHashBytes) {
-        std::memcpy(previous_.data(), value.data() + value.size() - kHashBytes, kHashBytes);
-      }
-      ++next_;
-      it_->Next();
+  // The next position to read.
+  uint64_t next() const { return next_; }
+  // The stored chain hash the next record must follow.
+  const Hash256& previous() const { return previous_; }
+  // OK until a read error or a missing or misplaced key.
+  const Status& status() const { return status_; }
+
+  // Sets *record to the stored record at next() (valid until Advance); false at the end of the
+  // range or on an error (status()).
+  bool Record(std::string_view* record) {
+    if (!status_.ok() || next_ > last_ || it_ == nullptr) return false;
+    if (!it_->Valid()) {
+      status_ = it_->status().ok() ? CorruptionAt(next_, "event missing (log ends early)")
+                                   : FromRocks(it_->status(), fmt::format("position {}", next_));
+      return false;
     }
-    return batch->size() > 0;
+    auto key = keys::DecodeEventKey(it_->key().ToStringView());
+    if (!key || *key != next_) {
+      status_ = CorruptionAt(next_, key ? fmt::format("event missing, next key is {}", *key)
+                                        : std::string("malformed key"));
+      return false;
+    }
+    *record = it_->value().ToStringView();
+    return true;
   }
-  Status status() const override { return status_; }
+  // Moves past the record Record returned, whose stored chain hash is hash.
+  void Advance(const Hash256& hash) {
+    previous_ = hash;
+    ++next_;
+    it_->Next();
+  }
+  // Stops the read with an error about the record at next().
+  void Fail(Status status) { status_ = std::move(status); }
 
  private:
   uint64_t next_;
@@ -1059,6 +979,82 @@ class RocksStoredRecordReader final : public StoredRecordReader {
   rocksdb::Slice upper_bound_;
   std::unique_ptr<rocksdb::Iterator> it_;
   Status status_;
+};
+
+class RocksLogCursor final : public LogCursor {
+ public:
+  RocksLogCursor(const RocksEventStore* store, uint64_t from_position, uint64_t last_position)
+      : log_(store, from_position, last_position) {
+    Load();
+  }
+
+  bool Valid() const override { return valid_; }
+  void Next() override {
+    SHEBAO_ASSERT(valid_);
+    log_.Advance(event_.hash);
+    Load();
+  }
+  const RecordedEvent& event() const override {
+    SHEBAO_ASSERT(valid_);
+    return event_;
+  }
+  Status status() const override { return log_.status(); }
+
+ private:
+  void Load() {
+    valid_ = false;
+    std::string_view record;
+    if (!log_.Record(&record)) return;
+    Status s = VerifyRecord(log_.next(), log_.previous(), record, &event_);
+    if (!s.ok()) {
+      log_.Fail(std::move(s));
+      return;
+    }
+    valid_ = true;
+  }
+
+  DenseLogIterator log_;
+  RecordedEvent event_;
+  bool valid_ = false;
+};
+
+std::unique_ptr<LogCursor> RocksEventStore::NewCursor(uint64_t from_position) const {
+  return std::make_unique<RocksLogCursor>(this, from_position, head().position);
+}
+
+// RocksLogCursor's read without its checks: the records go to the caller's threads.
+class RocksStoredRecordReader final : public StoredRecordReader {
+ public:
+  RocksStoredRecordReader(const RocksEventStore* store, uint64_t from_position,
+                          uint64_t last_position)
+      : log_(store, from_position, last_position) {}
+
+  bool ReadBatch(size_t max_records, StoredRecordBatch* batch) override {
+    SHEBAO_ASSERT(max_records >= 1);
+    batch->Clear();
+    batch->first_position = log_.next();
+    batch->previous_hash = log_.previous();
+    std::string_view record;
+    while (batch->size() < max_records && log_.Record(&record)) {
+      if (record.size() > kEventBytesMax + kHashBytes) {
+        log_.Fail(CorruptionAt(log_.next(),
+                               fmt::format("record of {} bytes is too long", record.size())));
+        break;
+      }
+      batch->Add(record);
+      // A record too short to hold a hash fails VerifyStoredRecord; what follows it is moot.
+      Hash256 hash{};
+      if (record.size() >= kHashBytes) {
+        std::memcpy(hash.data(), record.data() + record.size() - kHashBytes, kHashBytes);
+      }
+      log_.Advance(hash);
+    }
+    return batch->size() > 0;
+  }
+  Status status() const override { return log_.status(); }
+
+ private:
+  DenseLogIterator log_;
 };
 
 std::unique_ptr<StoredRecordReader> RocksEventStore::NewStoredRecordReader(
