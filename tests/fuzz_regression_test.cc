@@ -13,6 +13,8 @@
 #include "ledger/constants.h"
 #include "ledger/domain/case_rules.h"
 #include "ledger/domain/employer.h"
+#include "ledger/domain/memory_projections.h"
+#include "ledger/domain/projector.h"
 #include "ledger/domain/queries.h"
 #include "ledger/envelope.h"
 #include "replay/statement.h"
@@ -293,4 +295,42 @@ TEST_CASE("a statement event with a payload type but no payload table: not a val
   const ledger::Status s = replay::SummaryOf({e}, kChild, 1, &summary);
   CHECK(s.code() == ledger::Code::corruption);
   CHECK_MESSAGE(s.message().find("not a valid event") != std::string::npos, s.ToString());
+}
+
+TEST_CASE("a certificate fee event without an actor: folded into the payment record, payer unknown") {
+  // event_decode_fuzzer (UBSan): "projector.cc: member call on null pointer of type
+  // 'shebao::fb::Actor'": the payment line of a CertificateFeePaid took the payer from the
+  // envelope's actor, which a verified event may omit (Append checks shape, not the actor).
+  const std::string stream = domain::CaseStreamId(2026, kChild);
+  flatbuffers::FlatBufferBuilder fbb;
+  auto payload = fb::CreateCertificateFeePaidDirect(fbb, stream.c_str(), 1500, "R-1").Union();
+  auto stream_id = fbb.CreateString(stream);
+  fbb.ForceDefaults(true);
+  fb::EventBuilder event(fbb);  // no actor
+  event.add_schema_version(ledger::kSchemaVersion);
+  event.add_position(1);
+  event.add_stream_id(stream_id);
+  event.add_stream_version(1);
+  event.add_effective_day(*domain::DayFromYmd(2026, 3, 2));
+  event.add_payload_type(fb::Payload::CertificateFeePaid);
+  event.add_payload(payload);
+  fb::FinishEventBuffer(fbb, event.Finish());
+  ledger::RecordedEvent recorded;
+  recorded.position = 1;
+  recorded.bytes.assign(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(recorded.bytes.data()),
+                                 recorded.bytes.size());
+  REQUIRE(fb::VerifyEventBuffer(verifier));
+  REQUIRE(recorded.event()->actor() == nullptr);
+
+  domain::DomainProjector projector;
+  domain::MemoryProjections projections;
+  REQUIRE(projector.Apply(recorded, &projections).ok());
+  std::vector<domain::PaymentLine> payments;
+  REQUIRE(domain::QueryPayments(projections, kChild, &payments).ok());
+  REQUIRE(payments.size() == 1);
+  CHECK(payments[0].kind == fb::PaymentKind::certificate_fee);
+  CHECK(payments[0].amount_fen == 1500);
+  CHECK(payments[0].payer_id.empty());
+  CHECK(payments[0].bank_ref == "R-1");
 }

@@ -71,7 +71,8 @@ bool CasePayment(const fb::Event& e, const CaseState& s, Payment* p) {
     case fb::Payload::CertificateFeePaid: {
       const auto* x = e.payload_as_CertificateFeePaid();
       *p = {fb::PaymentKind::certificate_fee, x->amount_fen(), fb::PayerKind::unknown,
-            View(e.actor()->org_id()), "", View(x->receipt_no()), "certificate-making fee (not a premium)", 0};
+            e.actor() != nullptr ? View(e.actor()->org_id()) : std::string_view(), "",
+            View(x->receipt_no()), "certificate-making fee (not a premium)", 0};
       return true;
     }
     case fb::Payload::CollectionFailed: {
