@@ -5,6 +5,10 @@
 # Scan and verify run REPEAT times (default 5), alternately, and their ratio is taken from the
 # medians: on a shared 2-vCPU VM one run of either can take 1.6x another.
 set -euo pipefail
+# The line with the median value of KEY among the JSON lines on stdin.
+median() {
+  python3 -c 'import json,sys; k=sys.argv[1]; r=sorted((json.loads(l) for l in sys.stdin), key=lambda x: x[k]); print(json.dumps(r[len(r)//2]))' "$1"
+}
 build="${1:-build}"; shift || true
 sizes=("${@:-100000}")
 bench="$build/bench/city_bench"
@@ -19,8 +23,8 @@ for n in "${sizes[@]}"; do
     scans+=("$("$bench" scan --dir "$d")"); echo "${scans[-1]}"
     verifies+=("$("$bench" verify --dir "$d")"); echo "${verifies[-1]}"
   done
-  scan=$(printf '%s\n' "${scans[@]}" | python3 -c 'import json,sys; r=sorted((json.loads(l) for l in sys.stdin), key=lambda x: x["scan_s"]); print(json.dumps(r[len(r)//2]))')
-  verify=$(printf '%s\n' "${verifies[@]}" | python3 -c 'import json,sys; r=sorted((json.loads(l) for l in sys.stdin), key=lambda x: x["verify_s"]); print(json.dumps(r[len(r)//2]))')
+  scan=$(printf '%s\n' "${scans[@]}" | median scan_s)
+  verify=$(printf '%s\n' "${verifies[@]}" | median verify_s)
   rebuild=$("$bench" rebuild --dir "$d"); echo "$rebuild"
   query=$("$bench" query --dir "$d" --children "$n" --samples 20000); echo "$query"
   disk=$(du -sb "$d" | cut -f1)

@@ -1,7 +1,5 @@
 #include "ledger/checked_batch_reader.h"
 
-#include <cstring>
-
 #include "ledger/check.h"
 #include "ledger/constants.h"
 
@@ -14,10 +12,7 @@ const fb::Event& CheckedBatchReader::Batch::event(size_t i) const {
 
 Hash256 CheckedBatchReader::Batch::chain_hash(size_t i) const {
   SHEBAO_ASSERT(i < passed);
-  const std::string_view r = records.record(i);
-  Hash256 h;
-  std::memcpy(h.data(), r.data() + r.size() - kHashBytes, kHashBytes);
-  return h;
+  return records.StoredHash(i);
 }
 
 CheckedBatchReader::CheckedBatchReader(std::unique_ptr<StoredRecordReader> reader,

@@ -515,7 +515,9 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
       return Status::OK();
     }
     *found = false;
-    auto s = db_->Get(rocksdb::ReadOptions(), cf_, Key(key), value);
+    std::string k;
+    KeyInto(key, &k);
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_, k, value);
     if (s.IsNotFound()) return Status::OK();
     if (!s.ok()) return FromRocks(s, "projection read");
     *found = true;
@@ -546,8 +548,7 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
   void Flush(rocksdb::WriteBatch* batch) {
     std::string k;
     for (const auto& [key, value] : rows_) {
-      k.assign(1, static_cast<char>(generation_));
-      k.append(key);
+      KeyInto(key, &k);
       SHEBAO_ASSERT((value ? batch->Put(cf_, k, *value) : batch->Delete(cf_, k)).ok());
     }
     rows_.clear();
@@ -580,10 +581,10 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
       it->second.reset();
     }
   }
-  std::string Key(std::string_view key) const {
-    std::string k(1, static_cast<char>(generation_));
-    k.append(key);
-    return k;
+  // The stored key: the generation byte, then key.
+  void KeyInto(std::string_view key, std::string* k) const {
+    k->assign(1, static_cast<char>(generation_));
+    k->append(key);
   }
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
@@ -810,6 +811,28 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
   *new_head = head;
 }
 
+// The stored chain hash at the end of a record (zeros if the record is too short to hold one:
+// such a record fails CheckRecordSize).
+Hash256 StoredHashOf(std::string_view record) {
+  Hash256 h = kZeroHash;
+  if (record.size() >= kHashBytes) {
+    std::memcpy(h.data(), record.data() + record.size() - kHashBytes, kHashBytes);
+  }
+  return h;
+}
+
+// A stored record (event bytes || chain hash) holds an event of kEventBytesMin..kEventBytesMax
+// bytes, as Append admits.
+Status CheckRecordSize(uint64_t position, size_t record_bytes) {
+  if (record_bytes < kEventBytesMin + kHashBytes) {
+    return CorruptionAt(position, fmt::format("record of {} bytes is too short", record_bytes));
+  }
+  if (record_bytes > kEventBytesMax + kHashBytes) {
+    return CorruptionAt(position, fmt::format("record of {} bytes is too long", record_bytes));
+  }
+  return Status::OK();
+}
+
 // The checks of every read, on an event's bytes (aligned) and its stored chain hash.
 Status CheckStoredEvent(uint64_t position, const Hash256& previous, std::string_view bytes,
                         const Hash256& stored_hash) {
@@ -834,13 +857,10 @@ Status CheckStoredEvent(uint64_t position, const Hash256& previous, std::string_
 
 Status VerifyRecord(uint64_t position, const Hash256& previous, std::string_view value,
                     RecordedEvent* out) {
-  if (value.size() < kEventBytesMin + kHashBytes) {
-    return CorruptionAt(position, fmt::format("record of {} bytes is too short", value.size()));
-  }
-  const size_t n = value.size() - kHashBytes;
+  if (Status s = CheckRecordSize(position, value.size()); !s.ok()) return s;
   out->position = position;
-  out->bytes.assign(value.data(), n);  // a heap copy: aligned for the FlatBuffer
-  std::memcpy(out->hash.data(), value.data() + n, kHashBytes);
+  out->bytes.assign(value.data(), value.size() - kHashBytes);  // a heap copy: aligned
+  out->hash = StoredHashOf(value);
   return CheckStoredEvent(position, previous, out->bytes, out->hash);
 }
 
@@ -921,11 +941,12 @@ class DenseLogIterator {
         status_ = CorruptionAt(next_ - 1, "event missing");
         return;
       }
-      if (!s.ok() || value.size() < kHashBytes) {
-        status_ = s.ok() ? CorruptionAt(next_ - 1, "record too short") : FromRocks(s, "log read");
+      if (!s.ok()) {
+        status_ = FromRocks(s, "log read");
         return;
       }
-      std::memcpy(previous_.data(), value.data() + value.size() - kHashBytes, kHashBytes);
+      if (status_ = CheckRecordSize(next_ - 1, value.size()); !status_.ok()) return;
+      previous_ = StoredHashOf(value);
     }
     upper_bound_key_ = keys::EventKey(last_ + 1);
     upper_bound_ = rocksdb::Slice(upper_bound_key_);
@@ -1036,18 +1057,13 @@ class RocksStoredRecordReader final : public StoredRecordReader {
     batch->previous_hash = log_.previous();
     std::string_view record;
     while (batch->size() < max_records && log_.Record(&record)) {
-      if (record.size() > kEventBytesMax + kHashBytes) {
-        log_.Fail(CorruptionAt(log_.next(),
-                               fmt::format("record of {} bytes is too long", record.size())));
+      // Checked here as well as in VerifyStoredRecord: the batch's memory stays bounded.
+      if (Status s = CheckRecordSize(log_.next(), record.size()); !s.ok()) {
+        log_.Fail(std::move(s));
         break;
       }
       batch->Add(record);
-      // A record too short to hold a hash fails VerifyStoredRecord; what follows it is moot.
-      Hash256 hash{};
-      if (record.size() >= kHashBytes) {
-        std::memcpy(hash.data(), record.data() + record.size() - kHashBytes, kHashBytes);
-      }
-      log_.Advance(hash);
+      log_.Advance(StoredHashOf(record));
     }
     return batch->size() > 0;
   }
@@ -1584,13 +1600,14 @@ Status EventStore::Open(const std::string& path, const StoreOptions& options,
   }
 }
 
+Hash256 StoredRecordBatch::StoredHash(size_t i) const {
+  SHEBAO_ASSERT(i < records.size());
+  return StoredHashOf(record(i));
+}
+
 Hash256 StoredRecordBatch::PreviousHash(size_t i) const {
   SHEBAO_ASSERT(i < records.size());
-  if (i == 0) return previous_hash;
-  Hash256 h = kZeroHash;
-  const auto [offset, size] = records[i - 1];
-  if (size >= kHashBytes) std::memcpy(h.data(), arena.data() + offset + size - kHashBytes, kHashBytes);
-  return h;
+  return i == 0 ? previous_hash : StoredHash(i - 1);
 }
 
 void StoredRecordBatch::Add(std::string_view record) {
@@ -1603,12 +1620,9 @@ void StoredRecordBatch::Add(std::string_view record) {
 
 Status VerifyStoredRecord(uint64_t position, const Hash256& previous, std::string_view record,
                           std::string_view* event_bytes, Hash256* hash) {
-  if (record.size() < kEventBytesMin + kHashBytes) {
-    return CorruptionAt(position, fmt::format("record of {} bytes is too short", record.size()));
-  }
-  const size_t n = record.size() - kHashBytes;
-  std::memcpy(hash->data(), record.data() + n, kHashBytes);
-  *event_bytes = record.substr(0, n);
+  if (Status s = CheckRecordSize(position, record.size()); !s.ok()) return s;
+  *hash = StoredHashOf(record);
+  *event_bytes = record.substr(0, record.size() - kHashBytes);
   return CheckStoredEvent(position, previous, *event_bytes, *hash);
 }
 

@@ -299,8 +299,11 @@ struct StoredRecordBatch {
   std::string_view record(size_t i) const {
     return std::string_view(arena).substr(records[i].first, records[i].second);
   }
-  // The stored chain hash of record i-1 (previous_hash for i == 0): what record i must chain
-  // from. REQUIRES: i < size().
+  // The stored chain hash at the end of record i (zeros if it is too short to hold one).
+  // REQUIRES: i < size().
+  Hash256 StoredHash(size_t i) const;
+  // StoredHash(i - 1), or previous_hash for i == 0: what record i must chain from.
+  // REQUIRES: i < size().
   Hash256 PreviousHash(size_t i) const;
   void Clear() {
     arena.clear();
@@ -326,7 +329,7 @@ class StoredRecordReader {
 // must follow: its size, the chain hash, the Event FlatBuffer, a payload present, the envelope's
 // position. Every read of the store runs these checks. On OK, *event_bytes views the event in
 // record and *hash is its chain hash. Errors: corruption, whose message says which check
-// ("chain hash", "FlatBuffer", "position", "too short", "payload").
+// ("chain hash", "FlatBuffer", "position", "too short", "too long", "payload").
 // REQUIRES: record.data() is aligned to StoredRecordBatch::kRecordAlignment.
 Status VerifyStoredRecord(uint64_t position, const Hash256& previous, std::string_view record,
                           std::string_view* event_bytes, Hash256* hash);

@@ -14,14 +14,12 @@
 namespace shebao::ledger {
 namespace {
 
-static_assert(sizeof(SHA256_CTX) <= 128 && alignof(SHA256_CTX) <= 16);
-
 SHA256_CTX* Ctx(unsigned char* state) { return reinterpret_cast<SHA256_CTX*>(state); }
 
 }  // namespace
 
 Sha256::Sha256() {
-  static_assert(sizeof(SHA256_CTX) <= kStateBytes);
+  static_assert(sizeof(SHA256_CTX) <= kStateBytes && alignof(SHA256_CTX) <= 16);
   SHEBAO_ASSERT(SHA256_Init(Ctx(state_)) == 1);
 }
 

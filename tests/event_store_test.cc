@@ -482,6 +482,10 @@ TEST_CASE("stored record batches: the same records as the cursor, aligned, each 
   CHECK(wrong_previous.message().find("chain hash") != std::string::npos);
   CHECK(VerifyStoredRecord(2, batch.PreviousHash(0), batch.record(0).substr(0, 40), &bytes, &hash)
             .message().find("too short") != std::string::npos);
+  // Longer than any event Append admits: corrupt, whatever its hash says.
+  const std::string oversized(kEventBytesMax + kHashBytes + 1, 'x');
+  CHECK(VerifyStoredRecord(2, batch.PreviousHash(0), oversized, &bytes, &hash)
+            .message().find("too long") != std::string::npos);
 }
 
 TEST_CASE("stored record batches: a missing record ends the read with corruption at its position") {
