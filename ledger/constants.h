@@ -32,6 +32,9 @@ inline constexpr size_t kIdempotencyKeyBytesMax = 128;
 inline constexpr size_t kGroupCommitBytesMax = 8 * 1024 * 1024;
 // Appenders merged into one group commit.
 inline constexpr size_t kGroupCommitWritersMax = 1024;
+// Stream versions the group leader remembers from earlier groups, so that appends to a stream
+// written recently read no head record (~100 bytes each: ~25 MiB at most).
+inline constexpr size_t kStreamVersionCacheEntriesMax = 256 * 1024;
 // How long a new group leader of synced appends waits for the writers of the previous group to
 // queue again (they were released by its sync). Without it, 8 writers alternate in two groups
 // of about 4 per WAL sync.

@@ -285,7 +285,9 @@ class RocksEventStore final : public EventStore {
   // and marks every member done (the lock is released while writing).
   void LeadGroup(std::unique_lock<std::mutex>& lock, Writer* leader);
   // Builds one group's WriteBatch. Called by the group leader without mu_ held.
-  void BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb, Head* new_head);
+  // *versions receives the new version of every stream the group appends to.
+  void BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb, Head* new_head,
+                  std::unordered_map<std::string, uint64_t>* versions);
   // Folds the events [from, to] into projection generation, writing meta_key = (generation,
   // position done) with every batch of events.
   Status FoldRange(uint8_t generation, uint64_t from, uint64_t to, std::string_view meta_key,
@@ -306,6 +308,16 @@ class RocksEventStore final : public EventStore {
   keys::GenerationPosition projection_;  // guarded by mu_; written only by the leader
   bool failed_ = false;          // guarded by mu_
   size_t last_group_size_ = 0;   // guarded by mu_: writers in the last synced group
+  // Used only by the group leader (one at a time), cleared for each group: a group of
+  // kGroupCommitBytesMax bytes would otherwise grow a fresh buffer by reallocation, and fault
+  // its pages in, for every group.
+  rocksdb::WriteBatch group_batch_;
+  std::string event_scratch_;    // the leader's copy of the event being stamped
+  // Leader only: the versions of streams recently appended to, as written (updated after each
+  // successful group write), so that a stream's next append needs no read of its head record.
+  // At most kStreamVersionCacheEntriesMax entries; when full it is emptied and starts again.
+  std::unordered_map<std::string, uint64_t> stream_version_cache_;
+  std::unordered_map<std::string, uint64_t> group_versions_;
 };
 
 Status RocksEventStore::StoredStreamVersion(std::string_view stream_id, uint64_t* version) const {
@@ -467,10 +479,25 @@ void RocksEventStore::LeadGroup(std::unique_lock<std::mutex>& lock, Writer* lead
   if (failed) {
     write_status = Status(Code::store_failed, "an earlier write failed; reopen the ledger");
   } else {
-    rocksdb::WriteBatch wb;
-    BuildGroup(group, &wb, &new_head);
-    if (wb.Count() > 0) {
-      write_status = FromRocks(db_->Write(write_options_, &wb), "append");
+    group_batch_.Clear();
+    group_versions_.clear();
+    BuildGroup(group, &group_batch_, &new_head, &group_versions_);
+    if (group_batch_.Count() > 0) {
+      write_status = FromRocks(db_->Write(write_options_, &group_batch_), "append");
+    }
+    if (!write_status.ok()) {
+      stream_version_cache_.clear();
+    } else {
+      const size_t capacity = options_.stream_version_cache_entries;
+      if (stream_version_cache_.size() + group_versions_.size() > capacity) {
+        stream_version_cache_.clear();
+      }
+      if (group_versions_.size() <= capacity) {
+        for (auto& [stream, version] : group_versions_) {
+          stream_version_cache_.insert_or_assign(stream, version);
+        }
+      }
+      SHEBAO_ASSERT(stream_version_cache_.size() <= capacity);
     }
   }
 
@@ -597,7 +624,8 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
 }  // namespace
 
 void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb,
-                                 Head* new_head) {
+                                 Head* new_head,
+                                 std::unordered_map<std::string, uint64_t>* group_versions) {
   const bool project = options_.projector != nullptr;
   std::optional<WriteBackProjectionWriter> projection_writer;
   if (project) {
@@ -608,7 +636,8 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
   Head head = head_;
   const int64_t now_us = std::max(clock_->NowMicros(), head.recorded_us);
   // State changed by earlier writers of this group, not yet in RocksDB.
-  std::unordered_map<std::string, uint64_t> versions;
+  std::unordered_map<std::string, uint64_t>& versions = *group_versions;
+  SHEBAO_ASSERT(versions.empty());
   std::unordered_map<std::string, keys::IdempotencyRecord> idempotency;
   std::unordered_map<std::string, uint64_t> claims;
 
@@ -657,6 +686,9 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       uint64_t version = 0;
       if (auto it = versions.find(e.stream_id); it != versions.end()) {
         version = it->second;
+      } else if (auto cached = stream_version_cache_.find(e.stream_id);
+                 cached != stream_version_cache_.end()) {
+        version = cached->second;
       } else {
         x->status = StoredStreamVersion(e.stream_id, &version);
         if (!x->status.ok()) break;
@@ -726,7 +758,8 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       }
       const uint64_t position = head.position + 1;
 
-      std::string value = batch.events[i];
+      std::string& value = event_scratch_;
+      value.assign(batch.events[i]);
       auto* event = fb::GetMutableEvent(value.data());
       SHEBAO_ASSERT(event->mutate_position(position));
       SHEBAO_ASSERT(event->mutate_stream_version(version));
@@ -759,7 +792,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
         RecordedEvent& re = appended.emplace_back();
         re.position = position;
         re.hash = hash;
-        re.bytes = std::move(value);
+        re.bytes = value;
       }
     }
     // Fold the writer's events into the projections, atomically with them.
@@ -1577,6 +1610,11 @@ Status EventStore::Open(const std::string& path, const StoreOptions& options,
   if (!st.ok()) return st;
   if (!exists && (options.read_only || !options.create_if_missing)) {
     return Status(Code::ledger_not_found, fmt::format("no ledger at {}", path));
+  }
+  if (options.stream_version_cache_entries > kStreamVersionCacheEntriesMax) {
+    return Status(Code::invalid_argument,
+                  fmt::format("stream_version_cache_entries {} is over the limit of {}",
+                              options.stream_version_cache_entries, kStreamVersionCacheEntriesMax));
   }
   if (!options.read_only) return OpenOnce(path, options, out);
   // Read-only: no lock keeps a writer from flushing or compacting meanwhile. An open during

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "ledger/clock.h"
+#include "ledger/constants.h"
 #include "ledger/sha256.h"
 #include "ledger/status.h"
 #include "shebao/event_generated.h"
@@ -66,6 +67,10 @@ struct StoreOptions {
   // written to the directory. Append, AppendMany, RebuildProjections and every other write fail
   // with invalid_argument; create_if_missing is ignored (a missing ledger is ledger_not_found).
   bool read_only = false;
+  // Stream versions the appending side remembers from earlier writes, so that the next append
+  // to a recently written stream reads no head record. At most kStreamVersionCacheEntriesMax;
+  // when full the cache is emptied and fills again. 0: every append reads the head records.
+  size_t stream_version_cache_entries = kStreamVersionCacheEntriesMax;
 };
 
 // What a batch expects of one stream before it writes.

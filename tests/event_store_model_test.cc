@@ -56,6 +56,11 @@ TEST_CASE("randomized: the store behaves like the in-memory model") {
   StoreOptions options;
   options.clock = &clock;
   options.sync = false;  // durability is the crash test's job; this one checks logic
+  // The leader's stream-version cache: off, smaller than the streams used (emptied again and
+  // again), or the default.
+  const size_t cache_choices[] = {0, 1, 5, kStreamVersionCacheEntriesMax};
+  options.stream_version_cache_entries = cache_choices[pick(4)];
+  MESSAGE("stream_version_cache_entries=", options.stream_version_cache_entries);
   std::unique_ptr<EventStore> store;
   REQUIRE(EventStore::Open(dir.path(), options, &store).ok());
   Model model;

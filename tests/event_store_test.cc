@@ -109,6 +109,17 @@ TEST_CASE("append assigns dense positions and stream versions, and chains hashes
   CHECK(version == 0);
 }
 
+TEST_CASE("a stream-version cache over its limit is refused at open") {
+  TempDir dir;
+  StoreOptions options;
+  options.stream_version_cache_entries = kStreamVersionCacheEntriesMax + 1;
+  std::unique_ptr<EventStore> store;
+  Status s = EventStore::Open(dir.path(), options, &store);
+  CHECK(s.code() == Code::invalid_argument);
+  CHECK(s.message().find("stream_version_cache_entries") != std::string::npos);
+  CHECK(store == nullptr);
+}
+
 TEST_CASE("recorded time never decreases even if the clock goes back") {
   TempDir dir;
   ManualClock clock(2'000'000, 0);
