@@ -1411,6 +1411,7 @@ Status RocksEventStore::RunExclusive(const std::function<Status()>& fn) {
   w.exclusive = true;
   std::unique_lock lock(mu_);
   writers_.push_back(&w);
+  if (writers_.size() > 1) writers_.front()->cv->notify_one();  // a leader waiting for company
   while (&w != writers_.front()) w.cv->wait(lock);
   const bool failed = failed_;
   lock.unlock();
