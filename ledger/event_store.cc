@@ -1361,16 +1361,28 @@ Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to
   uint64_t done = 0;
   const uint64_t total = to - from + 1;
   WriteBackProjectionWriter writer(db_.get(), projections_cf(), generation, /*undoable=*/false);
+  Projector& projector = *options_.projector;
   while (cursor.Valid()) {
     rocksdb::WriteBatch batch;
     uint64_t last = 0;
+    projector.BeginBatch();
     for (uint64_t n = 0; n < kFoldBatchEvents && cursor.Valid(); ++n, cursor.Next()) {
-      Status s = options_.projector->Apply(cursor.event(), &writer);
-      if (!s.ok()) return s;
+      Status s = projector.Apply(cursor.event(), &writer);
+      if (!s.ok()) {
+        projector.AbortBatch();
+        return s;
+      }
       last = cursor.event().position;
       ++done;
     }
-    if (!cursor.status().ok()) return cursor.status();
+    if (!cursor.status().ok()) {
+      projector.AbortBatch();
+      return cursor.status();
+    }
+    if (Status s = projector.EndBatch(&writer); !s.ok()) {
+      projector.AbortBatch();
+      return s;
+    }
     writer.Flush(&batch);
     SHEBAO_ASSERT(batch.Put(meta_cf(), rocksdb::Slice(meta_key.data(), meta_key.size()),
                             keys::EncodeGenerationPosition({generation, last}))

@@ -162,6 +162,19 @@ class Projector {
  public:
   virtual ~Projector() = default;
   virtual Status Apply(const RecordedEvent& event, ProjectionWriter* writer) = 0;
+
+  // A batch fold (rebuild, catch-up: many events, no rollback) is BeginBatch, Apply for each
+  // event, then EndBatch with the same writer before the writer's rows are written. Between
+  // the two, Apply may keep rows it changed in its own (decoded) form instead of putting them
+  // at every event; EndBatch puts them. After EndBatch the writer must hold exactly the rows
+  // that Apply alone would have put. AbortBatch drops what was kept (the fold failed).
+  // The defaults keep nothing.
+  virtual void BeginBatch() {}
+  virtual Status EndBatch(ProjectionWriter* writer) {
+    (void)writer;
+    return Status::OK();
+  }
+  virtual void AbortBatch() {}
 };
 
 // A consistent, read-only view of the projections: a RocksDB snapshot in which the

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "ledger/check.h"
 #include "ledger/domain/projection_rows.h"
 
 namespace shebao::domain {
@@ -101,7 +102,32 @@ bool CasePayment(const fb::Event& e, const CaseState& s, Payment* p) {
   }
 }
 
-Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
+// The state a row holds before an event: from the rows kept in a batch (kept non-null), else
+// read through the writer and decoded (and, in a batch, kept from now on). *state points into
+// kept or at *local; *found says whether the row existed.
+template <typename State>
+Status RowState(ledger::ProjectionWriter* w, const std::string& key, uint64_t position,
+                bool (*decode)(std::string_view, State*),
+                std::unordered_map<std::string, State>* kept, State* local, State** state,
+                bool* found) {
+  if (kept != nullptr) {
+    if (auto it = kept->find(key); it != kept->end()) {
+      *state = &it->second;
+      *found = true;
+      return Status::OK();
+    }
+  }
+  std::string bytes;
+  *found = false;
+  Status s = w->Get(key, &bytes, found);
+  if (!s.ok()) return s;
+  if (*found && !decode(bytes, local)) return Malformed(key, position);
+  *state = kept != nullptr ? &kept->emplace(key, std::move(*local)).first->second : local;
+  return Status::OK();
+}
+
+Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
+                 std::unordered_map<std::string, CaseState>* kept) {
   const fb::Event& e = *re.event();
   // "case/<year>/<child>"
   const std::string_view stream = View(e.stream_id());
@@ -120,17 +146,17 @@ Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
   if (stream != CaseStreamId(year, child)) return Status::OK();
 
   const std::string key = CaseKey(child, year);
-  std::string bytes;
   bool found = false;
-  Status s = w->Get(key, &bytes, &found);
+  CaseState local;
+  CaseState* row = nullptr;
+  Status s = RowState(w, key, re.position, DecodeCaseState, kept, &local, &row, &found);
   if (!s.ok()) return s;
-  CaseState state;
-  if (found && !DecodeCaseState(bytes, &state)) return Malformed(key, re.position);
+  CaseState& state = *row;
   const bool was_open = found && NextStepOf(state).step != Step::none;
   const std::string old_queue = was_open ? QueueKey(QueueAgencyOf(state), child, year) : "";
 
   ApplyCaseEvent(&state, e, re.position);
-  w->Put(key, EncodeCaseState(state));
+  if (kept == nullptr) w->Put(key, EncodeCaseState(state));
 
   Payment payment;
   if (CasePayment(e, state, &payment)) {
@@ -151,7 +177,8 @@ Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
   return Status::OK();
 }
 
-Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
+Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
+                       std::unordered_map<std::string, EmploymentState>* kept) {
   const fb::Event& e = *re.event();
   const std::string_view stream = View(e.stream_id());  // "employer/<uscc>/<employee>"
   const size_t slash = stream.find('/', 9);
@@ -159,14 +186,13 @@ Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter
   const std::string uscc(stream.substr(9, slash - 9));
   const std::string employee(stream.substr(slash + 1));
   const std::string key = EmploymentKey(uscc, employee);
-  std::string bytes;
   bool found = false;
-  Status s = w->Get(key, &bytes, &found);
+  EmploymentState local;
+  EmploymentState* state = nullptr;
+  Status s = RowState(w, key, re.position, DecodeEmploymentState, kept, &local, &state, &found);
   if (!s.ok()) return s;
-  EmploymentState state;
-  if (found && !DecodeEmploymentState(bytes, &state)) return Malformed(key, re.position);
-  ApplyEmploymentEvent(&state, e, re.position);
-  w->Put(key, EncodeEmploymentState(state));
+  ApplyEmploymentEvent(state, e, re.position);
+  if (kept == nullptr) w->Put(key, EncodeEmploymentState(*state));
 
   int month = 0;
   Payment p;
@@ -188,17 +214,17 @@ Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter
   return Status::OK();
 }
 
-Status ApplyOrg(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
+Status ApplyOrg(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
+                std::unordered_map<std::string, OrgState>* kept) {
   const fb::Event& e = *re.event();
   const std::string key = OrgKey(View(e.stream_id()).substr(4));
-  std::string bytes;
   bool found = false;
-  Status s = w->Get(key, &bytes, &found);
+  OrgState local;
+  OrgState* state = nullptr;
+  Status s = RowState(w, key, re.position, DecodeOrgState, kept, &local, &state, &found);
   if (!s.ok()) return s;
-  OrgState state;
-  if (found && !DecodeOrgState(bytes, &state)) return Malformed(key, re.position);
-  ApplyOrgEvent(&state, e, re.position);
-  w->Put(key, EncodeOrgState(state));
+  ApplyOrgEvent(state, e, re.position);
+  if (kept == nullptr) w->Put(key, EncodeOrgState(*state));
   return Status::OK();
 }
 
@@ -217,10 +243,33 @@ std::string QueueAgencyOf(const CaseState& s) {
 
 Status DomainProjector::Apply(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
   const std::string_view stream = View(re.event()->stream_id());
-  if (stream.starts_with("case/")) return ApplyCase(re, w);
-  if (stream.starts_with("employer/")) return ApplyEmployment(re, w);
-  if (stream.starts_with("org/")) return ApplyOrg(re, w);
+  if (stream.starts_with("case/")) return ApplyCase(re, w, in_batch_ ? &cases_ : nullptr);
+  if (stream.starts_with("employer/")) {
+    return ApplyEmployment(re, w, in_batch_ ? &employments_ : nullptr);
+  }
+  if (stream.starts_with("org/")) return ApplyOrg(re, w, in_batch_ ? &orgs_ : nullptr);
   return Status::OK();  // other streams have no projection
+}
+
+void DomainProjector::BeginBatch() {
+  SHEBAO_ASSERT(!in_batch_ && cases_.empty() && employments_.empty() && orgs_.empty());
+  in_batch_ = true;
+}
+
+ledger::Status DomainProjector::EndBatch(ledger::ProjectionWriter* w) {
+  SHEBAO_ASSERT(in_batch_);
+  for (const auto& [key, state] : cases_) w->Put(key, EncodeCaseState(state));
+  for (const auto& [key, state] : employments_) w->Put(key, EncodeEmploymentState(state));
+  for (const auto& [key, state] : orgs_) w->Put(key, EncodeOrgState(state));
+  AbortBatch();
+  return Status::OK();
+}
+
+void DomainProjector::AbortBatch() {
+  in_batch_ = false;
+  cases_.clear();
+  employments_.clear();
+  orgs_.clear();
 }
 
 }  // namespace shebao::domain

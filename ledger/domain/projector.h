@@ -13,8 +13,10 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 
 #include "ledger/domain/case_state.h"
+#include "ledger/domain/employer.h"
 #include "ledger/event_store.h"
 
 namespace shebao::domain {
@@ -22,6 +24,19 @@ namespace shebao::domain {
 class DomainProjector final : public ledger::Projector {
  public:
   ledger::Status Apply(const ledger::RecordedEvent& event, ledger::ProjectionWriter* writer) override;
+  // In a batch, the case, employment and organisation rows are kept decoded (at most one per
+  // stream the batch touches) and encoded once, at EndBatch: a rebuild otherwise decoded and
+  // re-encoded a case's whole row, and an employment's every month, at each of its events.
+  // Payment and queue rows are put at once, as outside a batch.
+  void BeginBatch() override;
+  ledger::Status EndBatch(ledger::ProjectionWriter* writer) override;
+  void AbortBatch() override;
+
+ private:
+  bool in_batch_ = false;
+  std::unordered_map<std::string, CaseState> cases_;
+  std::unordered_map<std::string, EmploymentState> employments_;
+  std::unordered_map<std::string, OrgState> orgs_;
 };
 
 // The agency whose queue holds a case: the agency it was submitted to, else the agency of
