@@ -1441,7 +1441,7 @@ Status RocksEventStore::RebuildProjections(const RebuildProgress& progress) {
     return Status(Code::invalid_argument, "rebuilding needs a projector");
   }
   if (options_.read_only) return ReadOnlyRefusal();
-  return RunExclusive([&]() -> Status {
+  Status status = RunExclusive([&]() -> Status {
     // Appends wait: head_ and projection_ are stable while we hold the front of the queue.
     const uint64_t head = head_.position;
     const uint8_t active = projection_.generation;
@@ -1488,6 +1488,17 @@ Status RocksEventStore::RebuildProjections(const RebuildProgress& progress) {
     return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), projections_cf(), old_begin, old_end),
                      "drop the old projection generation");
   });
+  if (!status.ok()) return status;
+  // The rebuild leaves the new generation in many L0 and level files beside the old one's range
+  // deletion; every query would read them all until RocksDB's own compactions catch up.
+  rocksdb::CompactRangeOptions compact;
+  compact.exclusive_manual_compaction = false;  // appends' flushes and compactions go on
+  // Rewrite the bottom level too: that is where the old generation's rows lie, and leaving
+  // them under a range deletion kept the query p99 as high as no compaction at all (20,000
+  // children: 164 us; forced: 81 us; none: 147 us).
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db_->CompactRange(compact, projections_cf(), nullptr, nullptr),
+                   "compact the projections");
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 
 #include <map>
 
+#include <rocksdb/db.h>
+
 #include "ledger/constants.h"
+#include "ledger/rocks_options.h"
 #include "tests/test_util.h"
 
 using namespace shebao;
@@ -99,6 +102,42 @@ TEST_CASE("projections are written with their events and rebuild byte-identicall
   // Live updates continue in the new generation.
   AppendSome(*store, 500, 510);
   CHECK(Dump(*store).size() == 7 + 510);
+}
+
+TEST_CASE("a rebuild compacts the projections: the old generation is gone from the files") {
+  TempDir dir;
+  SumProjector projector;
+  {
+    auto store = Open(dir.path(), &projector);
+    AppendSome(*store, 0, 300);
+    REQUIRE(store->RebuildProjections(nullptr).ok());
+    CHECK(Dump(*store).size() == 7 + 300);
+  }
+  // Read the files as RocksDB holds them, range deletions ignored: rows of the old generation
+  // (byte 0) would still be there under the rebuild's DeleteRange without the compaction.
+  rocksdb::DBOptions options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  LedgerRocksOptions(8 << 20, false, &options, &families);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::OpenForReadOnly(options, dir.path(), families, &handles, &raw).ok());
+  rocksdb::ReadOptions ro;
+  ro.ignore_range_deletions = true;
+  std::map<int, int> rows_by_generation;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(ro, handles[6]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      rows_by_generation[static_cast<uint8_t>(it->key()[0])]++;
+    }
+    CHECK(it->status().ok());
+  }
+  std::string level0;
+  CHECK(raw->GetProperty(handles[6], "rocksdb.num-files-at-level0", &level0));
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+  CHECK(rows_by_generation.size() == 1);
+  CHECK(rows_by_generation[1] == 7 + 300);
+  CHECK(level0 == "0");
 }
 
 TEST_CASE("an interrupted rebuild leaves the old projections readable and resumes") {
