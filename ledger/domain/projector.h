@@ -27,7 +27,8 @@ class DomainProjector final : public ledger::Projector {
   // In a batch, the case, employment and organisation rows are kept decoded (at most one per
   // stream the batch touches) and encoded once, at EndBatch: a rebuild otherwise decoded and
   // re-encoded a case's whole row, and an employment's every month, at each of its events.
-  // Payment and queue rows are put at once, as outside a batch.
+  // Payment and queue rows are put at once, as outside a batch. Because of that batch state, one
+  // DomainProjector serves one store at a time (Apply alone keeps no state).
   void BeginBatch() override;
   ledger::Status EndBatch(ledger::ProjectionWriter* writer) override;
   void AbortBatch() override;
