@@ -493,8 +493,12 @@ void RocksEventStore::LeadGroup(std::unique_lock<std::mutex>& lock, Writer* lead
         stream_version_cache_.clear();
       }
       if (group_versions_.size() <= capacity) {
-        for (auto& [stream, version] : group_versions_) {
-          stream_version_cache_.insert_or_assign(stream, version);
+        // Move the group's map nodes over (no copy of the stream ids); a stream already cached
+        // gets its new version.
+        while (!group_versions_.empty()) {
+          auto node = group_versions_.extract(group_versions_.begin());
+          auto result = stream_version_cache_.insert(std::move(node));
+          if (!result.inserted) result.position->second = result.node.mapped();
         }
       }
       SHEBAO_ASSERT(stream_version_cache_.size() <= capacity);
@@ -758,7 +762,10 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       }
       const uint64_t position = head.position + 1;
 
-      std::string& value = event_scratch_;
+      // One copy of the event to stamp: into the projector's record when there is a projector,
+      // else into the leader's reused buffer.
+      RecordedEvent* re = project ? &appended.emplace_back() : nullptr;
+      std::string& value = re != nullptr ? re->bytes : event_scratch_;
       value.assign(batch.events[i]);
       auto* event = fb::GetMutableEvent(value.data());
       SHEBAO_ASSERT(event->mutate_position(position));
@@ -788,11 +795,9 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       head.position = position;
       head.hash = hash;
       head.recorded_us = now_us;
-      if (project) {
-        RecordedEvent& re = appended.emplace_back();
-        re.position = position;
-        re.hash = hash;
-        re.bytes = value;
+      if (re != nullptr) {
+        re->position = position;
+        re->hash = hash;
       }
     }
     // Fold the writer's events into the projections, atomically with them.
