@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake pkg-config
           librocksdb-dev libflatbuffers-dev flatbuffers-compiler
           libfmt-dev libboost-program-options-dev doctest-dev libssl-dev libsimdjson-dev
-          clang libclang-rt-14-dev)
+          libjemalloc-dev clang libclang-rt-14-dev)
 
 install_missing() {
   local missing=()

@@ -38,6 +38,7 @@
 #include <fmt/format.h>
 
 #include "ledger/envelope.h"
+#include "tools/allocator.h"
 #include "ledger/event_store.h"
 #include "ledger/keys.h"
 #include "ledger/rocks_options.h"
@@ -801,12 +802,12 @@ int main(int argc, char** argv) {
                    "\"ledger_s\":{:.3f},\"raw_s\":{:.3f},\"raw_events_cf_only_s\":{:.3f},"
                    "\"raw_writes\":\"events+stream_index+stream_head+idempotency+meta_head\","
                    "\"ledger_commit_groups\":{:.0f},\"ledger_events_per_commit_group\":{},"
-                   "\"options_identical\":{},\"repeat\":{}}}\n",
+                   "\"options_identical\":{},\"repeat\":{},\"allocator\":\"{}\"}}\n",
                    batch, sync, threads, total, avg_bytes, Rate(n, ledger_s), Rate(n, raw_s),
                    ratio(ledger_s, raw_s), Rate(n, raw_events_s), ratio(ledger_s, raw_events_s),
                    ledger_s, raw_s, raw_events_s, groups,
                    groups > 0 ? fmt::format("{:.2f}", n / groups) : std::string("null"),
-                   options_identical, args.repeat);
+                   options_identical, args.repeat, shebao::tools::AllocatorName());
         std::fflush(stdout);
         results[{batch, sync, threads}] = {ledger_s > 0 ? n / ledger_s : 0,
                                            raw_s > 0 ? n / raw_s : 0,

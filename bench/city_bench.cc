@@ -34,6 +34,7 @@
 #include "ledger/domain/calendar.h"
 #include "ledger/domain/premium_table.h"
 #include "replay/ledger_verifier.h"
+#include "tools/allocator.h"
 #include "tools/city_generator.h"
 #include "tools/command_batch.h"
 
@@ -162,10 +163,11 @@ int Ingest(const Args& a) {
   std::printf("%s\n", fmt::format("{{\"bench\":\"city_ingest\",\"children\":{},\"lines\":{},\"events\":{},"
                                   "\"rejected\":{},\"generate_s\":{:.3f},\"ingest_s\":{:.3f},"
                                   "\"ingest_events_per_s\":{:.0f},\"ingest_commands_per_s\":{:.0f},"
-                                  "\"peak_rss_mb\":{}}}",
+                                  "\"peak_rss_mb\":{},\"allocator\":\"{}\"}}",
                                   a.children, lines, events, rejected, gen_s, ingest_s,
                                   static_cast<double>(events) / ingest_s,
-                                  static_cast<double>(lines) / ingest_s, PeakRssMb()).c_str());
+                                  static_cast<double>(lines) / ingest_s, PeakRssMb(),
+                                  tools::AllocatorName()).c_str());
   (void)gen_stats;
   return rejected == 0 ? 0 : 1;
 }

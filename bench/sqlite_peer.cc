@@ -59,6 +59,7 @@
 #include "ledger/event_json.h"
 #include "ledger/keys.h"
 #include "ledger/rocks_options.h"
+#include "tools/allocator.h"
 #include "tools/city_generator.h"
 #include "tools/command_batch.h"
 
@@ -938,12 +939,12 @@ int Ingest(const Args& a) {
                                   "\"rejected\":{},\"generate_s\":{:.3f},\"ingest_s\":{:.3f},"
                                   "\"ingest_events_per_s\":{:.0f},\"ingest_commands_per_s\":{:.0f},"
                                   "\"wal_syncs\":{},\"txn_commands\":{},\"cache_mb\":{},\"page_size\":{},"
-                                  "\"wal_autocheckpoint\":{},\"close_s\":{:.3f},\"db_bytes\":{},\"bytes_per_event\":{:.1f},\"peak_rss_mb\":{}}}",
+                                  "\"wal_autocheckpoint\":{},\"close_s\":{:.3f},\"db_bytes\":{},\"bytes_per_event\":{:.1f},\"peak_rss_mb\":{},\"allocator\":\"{}\"}}",
                                   a.children, lines, events, rejected, gen_s, ingest_s,
                                   static_cast<double>(events) / ingest_s,
                                   static_cast<double>(lines) / ingest_s, syncs, a.txn_commands, a.cache_mb, a.page_size, a.wal_autocheckpoint, close_s,
                                   DbBytes(a.db), static_cast<double>(DbBytes(a.db)) / static_cast<double>(std::max<uint64_t>(events, 1)),
-                                  PeakRssMb()).c_str());
+                                  PeakRssMb(), tools::AllocatorName()).c_str());
   return rejected == 0 ? 0 : 1;
 }
 
