@@ -420,13 +420,14 @@ domain::PaymentLine ReadPayment(const Stmt& st) {
   return p;
 }
 
-// Key parsing (projection_rows.h): C/<child>/<yyyy>, E/<uscc>/<employee>, Q/<agency>/<child>/<yyyy>, O/<org>.
+// Key parsing (projection_rows.h): R/<child>/C/<yyyy>, R/<person>/P/<be64>, E/<uscc>/<employee>,
+// Q/<agency>/<child>/<yyyy>, O/<org>.
 struct CaseKeyParts {
   std::string_view child;
   int year;
 };
-CaseKeyParts SplitCaseKey(std::string_view key) {  // "C/<child>/<yyyy>"
-  return {key.substr(2, key.size() - 7), std::atoi(std::string(key.substr(key.size() - 4)).c_str())};
+CaseKeyParts SplitCaseKey(std::string_view key) {  // "R/<child>/C/<yyyy>"
+  return {domain::RowPersonId(key), std::atoi(std::string(key.substr(key.size() - 4)).c_str())};
 }
 std::pair<std::string_view, std::string_view> SplitTwo(std::string_view rest) {
   const size_t slash = rest.find('/');
@@ -707,7 +708,7 @@ class SqliteStore final : public ledger::EventStore {
    private:
     Status Load(std::string_view key, std::string* value, bool* found) const {
       *found = false;
-      switch (key[0]) {
+      switch (domain::RowFamily(key)) {
         case 'C': {
           const auto [child, year] = SplitCaseKey(key);
           Stmt& st = s_->get_case_;
@@ -775,7 +776,7 @@ class SqliteStore final : public ledger::EventStore {
     }
 
     void Write(const std::string& key, const std::optional<std::string>& value) {
-      switch (key[0]) {
+      switch (domain::RowFamily(key)) {
         case 'C': {
           domain::CaseState c;
           if (!value || !domain::DecodeCaseState(*value, &c)) Die("case row: " + key);
@@ -787,7 +788,7 @@ class SqliteStore final : public ledger::EventStore {
         case 'P': {
           if (!value) Die("payment rows are never deleted");
           const auto* r = flatbuffers::GetRoot<fb::PaymentRow>(value->data());
-          const std::string_view person = std::string_view(key).substr(2, key.size() - 2 - 1 - 8);
+          const std::string_view person = domain::RowPersonId(key);
           auto str = [](const flatbuffers::String* x) { return x == nullptr ? std::string_view() : x->string_view(); };
           s_->put_payment_.Reset().Text(person).Int(static_cast<int64_t>(r->position()))
               .Int(static_cast<int>(r->kind())).Int(r->effective_day()).Int(r->recorded_us())

@@ -47,14 +47,15 @@ constexpr size_t kRecordsMax = 64;
 // queue of each agency, each employer's employments.
 void CheckRows(const domain::MemoryProjections& projections) {
   for (const auto& [key, value] : projections.rows()) {
-    FUZZ_CHECK(key.size() >= 2 && key[1] == '/');
+    const char family = domain::RowFamily(key);
+    FUZZ_CHECK(family != '\0');
     const std::string_view rest = std::string_view(key).substr(2);
-    switch (key[0]) {
+    switch (family) {
       case 'C': {
         domain::CaseState state;
         FUZZ_CHECK(domain::DecodeCaseState(value, &state));
         (void)domain::QueueAgencyOf(state);
-        const std::string_view child = rest.substr(0, rest.rfind('/'));
+        const std::string_view child = domain::RowPersonId(key);
         std::vector<domain::CaseState> rights;
         FUZZ_CHECK(domain::QueryRights(projections, child, &rights).ok());
         for (int year : {1900, 2025, 2026, 2100}) {

@@ -1415,7 +1415,45 @@ Status RocksEventStore::CatchUpProjections() {
                                                 "log at {}",
                                                 projection_.position, head_.position));
   }
-  if (options_.read_only) return Status::OK();  // the next writer catches them up
+  // Projections of another layout are neither read nor extended: rebuilt by a writer.
+  const uint64_t wanted = options_.projector->layout_version();
+  uint64_t stored = 1;  // stores from before the layout key
+  bool layout_found = false;
+  {
+    std::string value;
+    auto r = db_->Get(rocksdb::ReadOptions(), meta_cf(), keys::kProjectionLayoutKey, &value);
+    if (!r.ok() && !r.IsNotFound()) return FromRocks(r, "read the projection layout");
+    if (r.ok()) {
+      if (value.size() != 8) return Status(Code::corruption, "projection layout record is malformed");
+      stored = keys::GetBigEndian64(value.data());
+      layout_found = true;
+    }
+  }
+  const bool outdated = found && stored != wanted;
+  if (options_.read_only) {  // the next writer catches them up
+    if (!outdated) return Status::OK();
+    return Status(Code::projections_outdated,
+                  fmt::format("the projections were built with layout {} and this program reads "
+                              "layout {}: open the ledger for writing once (shebao rebuild)",
+                              stored, wanted));
+  }
+  if (outdated) {
+    // An interrupted rebuild may be of either layout: start clean. The rebuild writes the
+    // layout in the same write that switches to the new generation.
+    s = FromRocks(db_->Delete(rocksdb::WriteOptions(), meta_cf(), keys::kRebuildKey),
+                  "forget an interrupted rebuild");
+    if (!s.ok()) return s;
+    return RebuildProjections(nullptr);
+  }
+  if (!layout_found) {
+    std::string value;
+    keys::PutBigEndian64(&value, wanted);
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    s = FromRocks(db_->Put(synced, meta_cf(), keys::kProjectionLayoutKey, value),
+                  "write the projection layout");
+    if (!s.ok()) return s;
+  }
   s = FoldRange(projection_.generation, projection_.position + 1, head_.position,
                 keys::kProjectionKey, nullptr);
   if (!s.ok()) return s;
@@ -1479,6 +1517,9 @@ Status RocksEventStore::RebuildProjections(const RebuildProgress& progress) {
                             keys::EncodeGenerationPosition({target, head}))
                       .ok());
     SHEBAO_ASSERT(batch.Delete(meta_cf(), keys::kRebuildKey).ok());
+    std::string layout;
+    keys::PutBigEndian64(&layout, options_.projector->layout_version());
+    SHEBAO_ASSERT(batch.Put(meta_cf(), keys::kProjectionLayoutKey, layout).ok());
     rocksdb::WriteOptions synced;
     synced.sync = true;
     s = FromRocks(db_->Write(synced, &batch), "switch projection generation");

@@ -175,6 +175,12 @@ class Projector {
     return Status::OK();
   }
   virtual void AbortBatch() {}
+
+  // The version of the rows' keys and encodings this projector writes. The store keeps the
+  // version its projections were built with (meta "projection-layout"; a store from before the
+  // key existed holds version 1) and never lets a projector of another version read or extend
+  // them: a writer's open rebuilds them first, a read-only open fails (projections_outdated).
+  virtual uint64_t layout_version() const { return 1; }
 };
 
 // A consistent, read-only view of the projections: a RocksDB snapshot in which the
@@ -204,7 +210,9 @@ class EventStore {
   // Opens (or creates) the ledger in directory path. On success *out owns the store.
   // Errors: ledger_locked, ledger_not_found, corruption (the stored head does not match the
   // log, or a RocksDB file fails its checksum; the message names the file when RocksDB does),
-  // io_error (also: path is not a directory, or cannot be read).
+  // io_error (also: path is not a directory, or cannot be read), projections_outdated (a
+  // read-only open whose projector's layout_version differs from the stored projections'; a
+  // writer's open rebuilds them instead, which takes as long as RebuildProjections).
   static Status Open(const std::string& path, const StoreOptions& options,
                      std::unique_ptr<EventStore>* out);
 

@@ -32,6 +32,8 @@ inline constexpr std::string_view kClaimsFamily = "claims";
 inline constexpr std::string_view kProjectionsFamily = "projections";
 inline constexpr std::string_view kProjectionKey = "projection";
 inline constexpr std::string_view kRebuildKey = "rebuild";
+// Big-endian 64-bit Projector::layout_version of the projections (absent: version 1).
+inline constexpr std::string_view kProjectionLayoutKey = "projection-layout";
 inline constexpr std::string_view kMetaFamily = "meta";
 inline constexpr std::string_view kHeadKey = "head";
 inline constexpr std::string_view kFormatKey = "format";

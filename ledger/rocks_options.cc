@@ -97,7 +97,7 @@ void LedgerRocksOptions(size_t block_cache_bytes, bool create_if_missing,
   // answers them without searching its skiplist.
   index_options.memtable_whole_key_filtering = true;
   index_options.memtable_prefix_bloom_size_ratio = 0.05;
-  // Projection rows are read by person: "<generation>P/<18-char id>/" and its kin are 22 bytes.
+  // Projection rows are read by person: "<generation>R/<18-char id>/" is 22 bytes.
   // A prefix Bloom filter lets a person's scan skip every file without that person.
   rocksdb::ColumnFamilyOptions projection_options = index_options;
   projection_options.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(kProjectionPrefixBytes));

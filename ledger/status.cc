@@ -28,6 +28,7 @@ std::string_view CodeName(Code code) {
     case Code::ledger_not_found: return "ledger_not_found";
     case Code::store_failed: return "store_failed";
     case Code::interrupted: return "interrupted";
+    case Code::projections_outdated: return "projections_outdated";
   }
   return "unknown_code";
 }

@@ -38,6 +38,7 @@ enum class Code : uint8_t {
   ledger_not_found,
   store_failed,             // an earlier write failed; the store refuses writes until reopened
   interrupted,              // a long operation was stopped by its caller; it can be resumed
+  projections_outdated,     // the projections were built by a projector of another layout
 };
 
 // Stable snake_case name of a code, e.g. "version_conflict".

@@ -13,7 +13,7 @@
 namespace shebao::replay {
 
 struct ProjectionDifference {
-  std::string key;       // the projection key, e.g. "C/110105201503010010/2026"
+  std::string key;       // the projection key, e.g. "R/110105201503010010/C/2026"
   std::string expected;  // the row the fold of the log gives, as JSON; "" if it gives none
   std::string found;     // the stored row, as JSON; "" if none is stored
 };

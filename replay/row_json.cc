@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "ledger/check.h"
+#include "ledger/domain/projection_rows.h"
 #include "ledger/sha256.h"
 #include "shebao/projections_bfbs_generated.h"
 
@@ -58,7 +59,7 @@ const reflection::Object* ObjectFor(char kind) {
 }  // namespace
 
 std::string RowToJson(std::string_view key, std::string_view value) {
-  const char kind = key.empty() ? '\0' : key[0];
+  const char kind = domain::RowFamily(key);
   const flatbuffers::Parser* parser = ParserFor(kind);
   const reflection::Object* object = ObjectFor(kind);
   const auto* data = reinterpret_cast<const uint8_t*>(value.data());

@@ -10,6 +10,8 @@
 #include "ledger/domain/dates.h"
 #include "ledger/domain/ids.h"
 #include "ledger/domain/premium_table.h"
+#include "ledger/domain/projection_rows.h"
+#include "ledger/rocks_options.h"
 #include "ledger/domain/rule.h"
 #include "ledger/domain/waiting_period.h"
 #include "tests/test_util.h"
@@ -604,4 +606,27 @@ TEST_CASE("waiting: exemptions") {
   in = Input("2025-11-01", 2026);
   in.low_income_certificate = true;
   CHECK(FormatIsoDay(ComputeWaitingPeriod(in).effective_day) == "2026-01-01");
+}
+
+TEST_CASE("projection keys: a person's case and payment rows share the prefix filter's prefix") {
+  const std::string id = "110105201503010010";
+  const std::string c = CaseKey(id, 2026), p = PaymentKey(id, 42);
+  // The store puts one generation byte in front of each key.
+  const size_t prefix = shebao::ledger::kProjectionPrefixBytes - 1;
+  CHECK(c.substr(0, prefix) == p.substr(0, prefix));
+  CHECK(c.starts_with(CasePrefix(id)));
+  CHECK(p.starts_with(PaymentPrefix(id)));
+  CHECK(c < p);  // the rights rows come first, then the payment lines in position order
+  CHECK(PaymentKey(id, 255) < PaymentKey(id, 256));
+  CHECK(RowFamily(c) == 'C');
+  CHECK(RowFamily(p) == 'P');
+  CHECK(RowFamily(EmploymentKey("91110000100000000A", id)) == 'E');
+  CHECK(RowFamily(QueueKey("110105", id, 2026)) == 'Q');
+  CHECK(RowFamily(OrgKey("91110000100000000A")) == 'O');
+  CHECK(RowPersonId(c) == id);
+  CHECK(RowPersonId(p) == id);
+  CHECK(RowPersonId(OrgKey("x")).empty());
+  for (std::string_view bad : {"", "R", "R/", "R/x", "R/x/", "R/x/Z/1", "C/x/2026", "P/", "Ex"}) {
+    CHECK_MESSAGE(RowFamily(bad) == '\0', bad);
+  }
 }

@@ -9,6 +9,7 @@
 #include <rocksdb/db.h>
 
 #include "ledger/constants.h"
+#include "ledger/keys.h"
 #include "ledger/rocks_options.h"
 #include "tests/test_util.h"
 
@@ -37,6 +38,22 @@ class SumProjector final : public Projector {
     w->Put("pos/" + std::to_string(1'000'000 + e.position), std::to_string(AmountOf(e)));
     return Status::OK();
   }
+};
+
+// The same sums under another layout: rows "total/<stream>" instead of "sum/<stream>".
+class TotalProjector final : public Projector {
+ public:
+  Status Apply(const RecordedEvent& e, ProjectionWriter* w) override {
+    const std::string key = "total/" + e.event()->stream_id()->str();
+    std::string value;
+    bool found = false;
+    Status s = w->Get(key, &value, &found);
+    if (!s.ok()) return s;
+    const long long total = (found ? std::stoll(value) : 0) + AmountOf(e);
+    w->Put(key, std::to_string(total));
+    return Status::OK();
+  }
+  uint64_t layout_version() const override { return 2; }
 };
 
 std::map<std::string, std::string> Dump(const EventStore& store) {
@@ -202,4 +219,79 @@ TEST_CASE("a read view is a snapshot: later appends do not show in it") {
               }).ok());
   CHECK(rows == 10);
   CHECK(store->NewReadView()->position() == 20);
+}
+
+// Deletes the meta record key, as a store written before the record existed lacks it.
+void DeleteMeta(const std::string& path, std::string_view key) {
+  rocksdb::DBOptions options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  LedgerRocksOptions(8 << 20, false, &options, &families);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(options, path, families, &handles, &raw).ok());
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  for (auto* h : handles) {
+    if (h->GetName() == keys::kMetaFamily) meta = h;
+  }
+  REQUIRE(meta != nullptr);
+  std::string value;
+  CHECK(raw->Get(rocksdb::ReadOptions(), meta, key, &value).ok());  // it was there
+  REQUIRE(raw->Delete(rocksdb::WriteOptions(), meta, key).ok());
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+}
+
+TEST_CASE("projections of another layout are rebuilt by a writer and refused to a reader") {
+  TempDir dir;
+  SumProjector sums;    // layout 1
+  TotalProjector totals;  // layout 2
+  {
+    auto store = Open(dir.path(), &sums);
+    AppendSome(*store, 0, 100);
+  }
+  // A store from before the layout record holds layout 1: opened by a layout-1 projector, its
+  // projections are kept and the record written.
+  DeleteMeta(dir.path(), keys::kProjectionLayoutKey);
+  {
+    auto store = Open(dir.path(), &sums);
+    CHECK(Dump(*store).size() == 7 + 100);
+  }
+  // A reader of layout 2 gets a named error, and the store is left as it was.
+  {
+    StoreOptions options;
+    options.read_only = true;
+    options.projector = &totals;
+    std::unique_ptr<EventStore> store;
+    Status s = EventStore::Open(dir.path(), options, &store);
+    CHECK(s.code() == Code::projections_outdated);
+    CHECK(s.ToString().find("layout 1") != std::string::npos);
+  }
+  {
+    auto store = Open(dir.path(), &sums);
+    CHECK(Dump(*store).size() == 7 + 100);
+  }
+  // A writer of layout 2 rebuilds them: only its rows, at the head, the same as a rebuild.
+  std::map<std::string, std::string> rebuilt;
+  {
+    auto store = Open(dir.path(), &totals);
+    rebuilt = Dump(*store);
+    CHECK(store->projection_position() == 100);
+    CHECK(rebuilt.size() == 7);
+    for (const auto& [key, value] : rebuilt) CHECK(key.starts_with("total/"));
+    long long sum = 0;
+    for (int i = 3; i < 100; i += 7) sum += i;
+    CHECK(rebuilt.at("total/s/3") == std::to_string(sum));
+    AppendSome(*store, 100, 110);
+  }
+  // And from then on it is layout 2: a reader of layout 2 opens, one of layout 1 is refused.
+  {
+    StoreOptions options;
+    options.read_only = true;
+    options.projector = &totals;
+    std::unique_ptr<EventStore> store;
+    REQUIRE(EventStore::Open(dir.path(), options, &store).ok());
+    CHECK(store->projection_position() == 110);
+    options.projector = &sums;
+    CHECK(EventStore::Open(dir.path(), options, &store).code() == Code::projections_outdated);
+  }
 }

@@ -23,7 +23,8 @@ int ExitCodeFor(const Status& status) {
     case Code::corruption: return kExitCorrupt;
     case Code::io_error:
     case Code::store_failed:
-    case Code::ledger_not_found: return kExitIo;
+    case Code::ledger_not_found:
+    case Code::projections_outdated: return kExitIo;
     case Code::ledger_locked: return kExitLocked;
     case Code::limit_invalid:
     case Code::invalid_argument: return kExitUsage;  // the caller's words were off

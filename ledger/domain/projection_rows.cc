@@ -23,15 +23,15 @@ const T* Verified(std::string_view bytes) {
 }  // namespace
 
 std::string CaseKey(std::string_view child_id, int coverage_year) {
-  return fmt::format("C/{}/{:04}", child_id, coverage_year);
+  return fmt::format("R/{}/C/{:04}", child_id, coverage_year);
 }
-std::string CasePrefix(std::string_view child_id) { return fmt::format("C/{}/", child_id); }
+std::string CasePrefix(std::string_view child_id) { return fmt::format("R/{}/C/", child_id); }
 std::string PaymentKey(std::string_view person_id, uint64_t position) {
   std::string key = PaymentPrefix(person_id);
   ledger::keys::PutBigEndian64(&key, position);
   return key;
 }
-std::string PaymentPrefix(std::string_view person_id) { return fmt::format("P/{}/", person_id); }
+std::string PaymentPrefix(std::string_view person_id) { return fmt::format("R/{}/P/", person_id); }
 std::string EmploymentKey(std::string_view employer_uscc, std::string_view employee_id) {
   return fmt::format("E/{}/{}", employer_uscc, employee_id);
 }
@@ -43,6 +43,33 @@ std::string QueueKey(std::string_view agency, std::string_view child_id, int cov
 }
 std::string QueuePrefix(std::string_view agency) { return fmt::format("Q/{}/", agency); }
 std::string OrgKey(std::string_view org_id) { return fmt::format("O/{}", org_id); }
+
+namespace {
+// "R/<id>/C/..." or "R/<id>/P/...": the position of the slash before the family letter.
+size_t PersonRowSlash(std::string_view key) {
+  if (!key.starts_with("R/")) return std::string_view::npos;
+  const size_t slash = key.find('/', 2);
+  if (slash == std::string_view::npos || slash + 2 >= key.size() || key[slash + 2] != '/') {
+    return std::string_view::npos;
+  }
+  return (key[slash + 1] == 'C' || key[slash + 1] == 'P') ? slash : std::string_view::npos;
+}
+}  // namespace
+
+char RowFamily(std::string_view key) {
+  if (const size_t slash = PersonRowSlash(key); slash != std::string_view::npos) {
+    return key[slash + 1];
+  }
+  if (key.size() >= 2 && key[1] == '/' && (key[0] == 'E' || key[0] == 'Q' || key[0] == 'O')) {
+    return key[0];
+  }
+  return '\0';
+}
+
+std::string_view RowPersonId(std::string_view key) {
+  const size_t slash = PersonRowSlash(key);
+  return slash == std::string_view::npos ? std::string_view() : key.substr(2, slash - 2);
+}
 
 std::string EncodeCaseState(const CaseState& s) {
   flatbuffers::FlatBufferBuilder fbb(512);

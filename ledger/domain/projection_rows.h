@@ -3,11 +3,15 @@
 // the live projections byte for byte.
 //
 // Keys (inside the store's projections column family, after its generation byte):
-//   C/<child id>/<coverage year>        CaseRow        the folded case
-//   P/<person id>/<be64 position>       PaymentRow     one line of a payment record
+//   R/<child id>/C/<coverage year>      CaseRow        the folded case
+//   R/<person id>/P/<be64 position>     PaymentRow     one line of a payment record
 //   E/<employer uscc>/<employee id>     EmploymentRow  one employment and its months
 //   Q/<agency code>/<child id>/<year>   QueueRow       an open case in an agency's queue
 //   O/<org id>                          OrgRow         overrides about an organisation
+// A person's rows ("R/<id>/") sit side by side: the rights and payment queries of one person
+// read the same data block, and share the prefix Bloom filter's 22-byte prefix
+// ("<generation>R/<18-char id>/", rocks_options.h). Layout 1 had "C/<child>/<year>" and
+// "P/<person>/<position>"; DomainProjector::layout_version says which one a store holds.
 #pragma once
 
 #include <string>
@@ -28,6 +32,11 @@ std::string EmployerPrefix(std::string_view employer_uscc);
 std::string QueueKey(std::string_view agency, std::string_view child_id, int coverage_year);
 std::string QueuePrefix(std::string_view agency);
 std::string OrgKey(std::string_view org_id);
+
+// The family of a row from its key: 'C', 'P', 'E', 'Q' or 'O'; '\0' for a key of no family.
+char RowFamily(std::string_view key);
+// The person (child) id of a case or payment key; empty for any other key.
+std::string_view RowPersonId(std::string_view key);
 
 std::string EncodeCaseState(const CaseState& state);
 // Returns false if bytes are not a valid CaseRow.

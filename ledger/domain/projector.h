@@ -32,6 +32,9 @@ class DomainProjector final : public ledger::Projector {
   void BeginBatch() override;
   ledger::Status EndBatch(ledger::ProjectionWriter* writer) override;
   void AbortBatch() override;
+  // 2: a person's case and payment rows under "R/<id>/" (projection_rows.h); 1 had them
+  // under "C/" and "P/".
+  uint64_t layout_version() const override { return 2; }
 
  private:
   bool in_batch_ = false;
