@@ -423,7 +423,7 @@ domain::PaymentLine ReadPayment(const Stmt& st) {
 // Key parsing (projection_rows.h): R/<child>/C/<yyyy>, R/<person>/P/<be64>, E/<uscc>/<employee>,
 // Q/<agency>/<child>/<yyyy>, O/<org>.
 struct CaseKeyParts {
-  std::string_view child;
+  std::string child;
   int year;
 };
 CaseKeyParts SplitCaseKey(std::string_view key) {  // "R/<child>/C/<yyyy>"
@@ -788,7 +788,7 @@ class SqliteStore final : public ledger::EventStore {
         case 'P': {
           if (!value) Die("payment rows are never deleted");
           const auto* r = flatbuffers::GetRoot<fb::PaymentRow>(value->data());
-          const std::string_view person = domain::RowPersonId(key);
+          const std::string person = domain::RowPersonId(key);
           auto str = [](const flatbuffers::String* x) { return x == nullptr ? std::string_view() : x->string_view(); };
           s_->put_payment_.Reset().Text(person).Int(static_cast<int64_t>(r->position()))
               .Int(static_cast<int>(r->kind())).Int(r->effective_day()).Int(r->recorded_us())

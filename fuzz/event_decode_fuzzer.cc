@@ -55,7 +55,7 @@ void CheckRows(const domain::MemoryProjections& projections) {
         domain::CaseState state;
         FUZZ_CHECK(domain::DecodeCaseState(value, &state));
         (void)domain::QueueAgencyOf(state);
-        const std::string_view child = domain::RowPersonId(key);
+        const std::string child = domain::RowPersonId(key);
         std::vector<domain::CaseState> rights;
         FUZZ_CHECK(domain::QueryRights(projections, child, &rights).ok());
         for (int year : {1900, 2025, 2026, 2100}) {

@@ -626,6 +626,15 @@ TEST_CASE("projection keys: a person's case and payment rows share the prefix fi
   CHECK(RowPersonId(c) == id);
   CHECK(RowPersonId(p) == id);
   CHECK(RowPersonId(OrgKey("x")).empty());
+  // Ids that are not citizen IDs (the projector folds whatever the log holds) split back whole.
+  for (std::string_view odd : {"a/b", "x/P/y", "x/C/2026", "%2F", "100%", "/", ""}) {
+    CHECK(RowFamily(CaseKey(odd, 2026)) == 'C');
+    CHECK(RowPersonId(CaseKey(odd, 2026)) == odd);
+    CHECK(RowFamily(PaymentKey(odd, 0x2f2f2f2f2f2f2f2f)) == 'P');
+    CHECK(RowPersonId(PaymentKey(odd, 0x2f2f2f2f2f2f2f2f)) == odd);
+    CHECK(CaseKey(odd, 2026).starts_with(CasePrefix(odd)));
+    CHECK_FALSE(CaseKey("a", 2026).starts_with(CasePrefix(odd)));
+  }
   for (std::string_view bad : {"", "R", "R/", "R/x", "R/x/", "R/x/Z/1", "C/x/2026", "P/", "Ex"}) {
     CHECK_MESSAGE(RowFamily(bad) == '\0', bad);
   }

@@ -14,6 +14,7 @@
 #include "ledger/domain/case_rules.h"
 #include "ledger/domain/employer.h"
 #include "ledger/domain/memory_projections.h"
+#include "ledger/domain/projection_rows.h"
 #include "ledger/domain/projector.h"
 #include "ledger/domain/queries.h"
 #include "ledger/envelope.h"
@@ -333,4 +334,40 @@ TEST_CASE("a certificate fee event without an actor: folded into the payment rec
   CHECK(payments[0].amount_fen == 1500);
   CHECK(payments[0].payer_id.empty());
   CHECK(payments[0].bank_ref == "R-1");
+}
+
+TEST_CASE("a case stream whose child id holds a '/': its row's key splits back into that id") {
+  // event_decode_fuzzer, after projections layout 2 put a person's rows under "R/<id>/": the
+  // projector folds any stored case stream, "case/2026/a/b" included, and wrote the row
+  // "R/a/b/C/2026", which RowFamily could not place (the id ends at the first '/'). Ids are now
+  // written with '/' and '%' escaped; a citizen ID has neither, so its keys are unchanged.
+  DomainLedger ledger;
+  const domain::Day day = *domain::DayFromYmd(2025, 9, 1);
+  const std::string odd_child = "a/b%2F/P/12345678";
+  const std::string stream = "case/2026/" + odd_child;
+  ledger::AppendBatch batch;
+  batch.idempotency_key = "fuzz-regression-slash";
+  batch.expectations = {{stream, ledger::ExpectedVersion::NoStream()}};
+  batch.events = {MaterialsIssued(stream, day, 2026, batch.idempotency_key)};
+  ledger::AppendResult result;
+  const ledger::Status s = ledger.store().Append(batch, &result);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  bool found_odd = false;
+  for (const auto& [key, value] : ledger.DumpProjections()) {
+    CAPTURE(key);
+    CHECK(domain::RowFamily(key) != '\0');
+    if (domain::RowPersonId(key) == odd_child) {
+      found_odd = true;
+      CHECK(domain::RowFamily(key) == 'C');
+      domain::CaseState state;
+      CHECK(domain::DecodeCaseState(value, &state));
+    }
+  }
+  CHECK(found_odd);
+  // And the rights query for that id finds exactly that row.
+  auto view = ledger.store().NewReadView();
+  std::vector<domain::CaseState> rights;
+  REQUIRE(domain::QueryRights(*view, odd_child, &rights).ok());
+  REQUIRE(rights.size() == 1);
+  CHECK(rights[0].stream_id == stream);
 }

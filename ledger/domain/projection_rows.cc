@@ -22,16 +22,38 @@ const T* Verified(std::string_view bytes) {
 
 }  // namespace
 
-std::string CaseKey(std::string_view child_id, int coverage_year) {
-  return fmt::format("R/{}/C/{:04}", child_id, coverage_year);
+namespace {
+// "R/" + the id, '%' and '/' escaped (as %25 and %2F) so that the first '/' after "R/" always
+// ends it; a citizen ID holds neither, so its keys are the id itself. The projector folds any
+// stored event, and an id with a '/' made a key no one could split (found by the fuzzer).
+std::string PersonRowPrefix(std::string_view id) {
+  std::string key = "R/";
+  key.reserve(2 + id.size() + 3 + 8);
+  for (const char c : id) {
+    if (c == '%') {
+      key += "%25";
+    } else if (c == '/') {
+      key += "%2F";
+    } else {
+      key += c;
+    }
+  }
+  return key;
 }
-std::string CasePrefix(std::string_view child_id) { return fmt::format("R/{}/C/", child_id); }
+}  // namespace
+
+std::string CaseKey(std::string_view child_id, int coverage_year) {
+  std::string key = CasePrefix(child_id);
+  fmt::format_to(std::back_inserter(key), "{:04}", coverage_year);
+  return key;
+}
+std::string CasePrefix(std::string_view child_id) { return PersonRowPrefix(child_id) + "/C/"; }
 std::string PaymentKey(std::string_view person_id, uint64_t position) {
   std::string key = PaymentPrefix(person_id);
   ledger::keys::PutBigEndian64(&key, position);
   return key;
 }
-std::string PaymentPrefix(std::string_view person_id) { return fmt::format("R/{}/P/", person_id); }
+std::string PaymentPrefix(std::string_view person_id) { return PersonRowPrefix(person_id) + "/P/"; }
 std::string EmploymentKey(std::string_view employer_uscc, std::string_view employee_id) {
   return fmt::format("E/{}/{}", employer_uscc, employee_id);
 }
@@ -66,9 +88,24 @@ char RowFamily(std::string_view key) {
   return '\0';
 }
 
-std::string_view RowPersonId(std::string_view key) {
+std::string RowPersonId(std::string_view key) {
   const size_t slash = PersonRowSlash(key);
-  return slash == std::string_view::npos ? std::string_view() : key.substr(2, slash - 2);
+  if (slash == std::string_view::npos) return std::string();
+  const std::string_view escaped = key.substr(2, slash - 2);
+  std::string id;
+  id.reserve(escaped.size());
+  for (size_t i = 0; i < escaped.size(); ++i) {
+    if (escaped[i] == '%' && escaped.substr(i + 1, 2) == "25") {
+      id += '%';
+      i += 2;
+    } else if (escaped[i] == '%' && escaped.substr(i + 1, 2) == "2F") {
+      id += '/';
+      i += 2;
+    } else {
+      id += escaped[i];
+    }
+  }
+  return id;
 }
 
 std::string EncodeCaseState(const CaseState& s) {

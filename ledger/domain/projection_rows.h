@@ -5,6 +5,7 @@
 // Keys (inside the store's projections column family, after its generation byte):
 //   R/<child id>/C/<coverage year>      CaseRow        the folded case
 //   R/<person id>/P/<be64 position>     PaymentRow     one line of a payment record
+//     (in R/ keys, '%' and '/' of an id are written %25 and %2F: citizen IDs have neither)
 //   E/<employer uscc>/<employee id>     EmploymentRow  one employment and its months
 //   Q/<agency code>/<child id>/<year>   QueueRow       an open case in an agency's queue
 //   O/<org id>                          OrgRow         overrides about an organisation
@@ -36,7 +37,7 @@ std::string OrgKey(std::string_view org_id);
 // The family of a row from its key: 'C', 'P', 'E', 'Q' or 'O'; '\0' for a key of no family.
 char RowFamily(std::string_view key);
 // The person (child) id of a case or payment key; empty for any other key.
-std::string_view RowPersonId(std::string_view key);
+std::string RowPersonId(std::string_view key);
 
 std::string EncodeCaseState(const CaseState& state);
 // Returns false if bytes are not a valid CaseRow.
