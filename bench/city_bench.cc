@@ -7,6 +7,11 @@
 //   city_bench scan    --dir D                         raw sequential scan of the events family
 //   city_bench rebuild --dir D                         drop and recompute all projections
 //   city_bench query   --dir D --children N            payment + rights query of random people
+//   city_bench noise   [--samples K]                   the machine's timing noise: a fixed piece of
+//                                                      arithmetic (~15 us, no memory, no system call)
+//                                                      timed K times, reported like the query, so
+//                                                      that a query p99 can be read against the
+//                                                      p99 of work that never varies
 //   city_bench verify  --dir D                         the auditor's walk (replay/ledger_verifier.h):
 //                                                      chain, FlatBuffers, versions, domain rules,
 //                                                      Merkle root, checkpoints
@@ -282,6 +287,28 @@ int Query(const Args& a) {
   return 0;
 }
 
+int Noise(const Args& a) {
+  volatile uint64_t x = 1;
+  auto work = [&] {
+    for (int i = 0; i < 15'000; ++i) x = x * 2862933555777941757ULL + 3037000493ULL;
+  };
+  for (uint64_t i = 0; i < a.samples; ++i) work();  // warm, as the query
+  std::vector<double> us;
+  us.reserve(a.samples);
+  for (uint64_t i = 0; i < a.samples; ++i) {
+    const auto t = Clock::now();
+    work();
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+  }
+  std::sort(us.begin(), us.end());
+  auto pct = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))]; };
+  std::printf("%s\n", fmt::format("{{\"bench\":\"city_noise\",\"samples\":{},\"p50_us\":{:.1f},"
+                                  "\"p99_us\":{:.1f},\"max_us\":{:.1f},\"p99_over_p50\":{:.2f}}}",
+                                  us.size(), pct(0.50), pct(0.99), us.back(),
+                                  pct(0.99) / pct(0.50)).c_str());
+  return 0;
+}
+
 int Verify(const Args& a) {
   domain::WorkingDayCalendar calendar;
   domain::PremiumTable premiums;
@@ -317,6 +344,7 @@ int main(int argc, char** argv) {
   if (a.phase == "rebuild") return Rebuild(a);
   if (a.phase == "query") return Query(a);
   if (a.phase == "verify") return Verify(a);
+  if (a.phase == "noise") return Noise(a);
   std::fprintf(stderr, "usage: city_bench ingest|raw-put|scan|rebuild|query|verify [--dir D] [--children N] "
                        "[--seed S] [--samples K]\n");
   return 2;

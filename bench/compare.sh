@@ -15,7 +15,9 @@
 #                  the query timed by sqlite_peer ledger-query (wall and thread CPU time), also
 #                  with the SQLite page cache's 256 MiB as block cache (SQLite's query is also
 #                  run with the ledger's 64 MiB); last, as an experiment, that query again after
-#                  a full manual compaction
+#                  a full manual compaction; and city_bench noise, a fixed piece of work timed
+#                  like the query, whose p99 is this machine's scheduling noise (the
+#                  "noise_floor" line at the end sets it beside both systems' query tails)
 #   2. raw RocksDB city_bench raw-put (the same event keys and bytes, batched puts) and scan
 #   3. SQLite      sqlite_peer ingest, recompute (with --check up to --check-max children: the
 #                  recomputed tables compared with the live ones, not timed), query, then
@@ -151,6 +153,9 @@ for n in "${sizes[@]}"; do
   # Equal cache budgets, both ways: the ledger's default block cache is 64 MiB, sqlite_peer's
   # page cache 256 MiB.
   phase final "$city" query "${common[@]}"
+  # The machine's own timing noise, beside the queries: a fixed ~15 us of arithmetic timed as
+  # often as the queries. On this VM its p99 is 3-4x its p50, as the queries' are.
+  phase final "$city" noise "${common[@]}"
   lq=(--ledger "$led" --children "$n" --seed 1 --samples "$samples")
   sq=(--db "$db" --children "$n" --seed 1 --samples "$samples")
   phase final "$peer" ledger-query "${lq[@]}"
@@ -179,6 +184,9 @@ def get(bench, size, key=None, **match):
     return None
 sizes = sorted({r["size"] for r in rows if "size" in r})
 out = []
+def sql_q_of(n, q):  # SQLite's better query run (see sql_q below)
+    v = [x for x in (get("sqlite_query", n, q), get("sqlite_query", n, q, when="final")) if x]
+    return min(v) if v else 0
 def ratio(size, metric, shebao, peer, peer_value, target=None, higher_is_better=True):
     if shebao is None or peer_value in (None, 0):
         return
@@ -238,6 +246,14 @@ for n in sizes:
         match = {"when": "final"} if phase == "city_query" else {}
         ratio(n, "peak_rss_mb_" + phase.split("_")[1], get(phase, n, "process_peak_rss_mb", **match), "sqlite",
               get(peer_phase, n, "process_peak_rss_mb", **match), higher_is_better=False)
+for n in sizes:
+    fp50, fp99 = get("city_noise", n, "p50_us", when="final"), get("city_noise", n, "p99_us", when="final")
+    if fp50 and fp99:
+        out.append({"bench": "noise_floor", "size": n, "fixed_work_p50_us": fp50, "fixed_work_p99_us": fp99,
+                    "fixed_work_p99_minus_p50_us": round(fp99 - fp50, 1),
+                    "query_p99_minus_p50_us_shebao": round(get("city_query", n, "p99_us", when="final")
+                                                           - get("city_query", n, "p50_us", when="final"), 1),
+                    "query_p99_minus_p50_us_sqlite": round(sql_q_of(n, "p99_us") - sql_q_of(n, "p50_us"), 1)})
 for line in out:
     print(json.dumps(line))
 if len(sizes) > 1:
