@@ -1445,7 +1445,7 @@ Status RocksEventStore::CatchUpProjections() {
     if (!s.ok()) return s;
     return RebuildProjections(nullptr);
   }
-  if (!layout_found) {
+  if (!layout_found || stored != wanted) {  // (the latter: no projections were built yet)
     std::string value;
     keys::PutBigEndian64(&value, wanted);
     rocksdb::WriteOptions synced;

@@ -295,3 +295,21 @@ TEST_CASE("projections of another layout are rebuilt by a writer and refused to 
     CHECK(EventStore::Open(dir.path(), options, &store).code() == Code::projections_outdated);
   }
 }
+
+TEST_CASE("a ledger whose projections were never built takes the layout of its first projector") {
+  TempDir dir;
+  SumProjector sums;    // layout 1
+  TotalProjector totals;  // layout 2
+  { auto store = Open(dir.path(), &sums); }  // records layout 1, builds nothing
+  {
+    auto store = Open(dir.path(), &totals);
+    AppendSome(*store, 0, 20);
+  }
+  StoreOptions options;
+  options.read_only = true;
+  options.projector = &totals;
+  std::unique_ptr<EventStore> store;
+  Status s = EventStore::Open(dir.path(), options, &store);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  CHECK(Dump(*store).size() == 7);
+}
