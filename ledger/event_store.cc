@@ -535,9 +535,13 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
  public:
   // undoable: keep what each Put and Delete replaced, for Mark and Rollback (a group commit
   // drops a rejected writer's rows); a fold of the stored log never rolls back and skips it.
+  // fill_cache: whether the rows read go into the block cache (a fold of the whole log reads
+  // rows no query will ask for soon, and would fill the cache to its size).
   WriteBackProjectionWriter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t generation,
-                            bool undoable)
-      : db_(db), cf_(cf), generation_(generation), undoable_(undoable) {}
+                            bool undoable, bool fill_cache)
+      : db_(db), cf_(cf), generation_(generation), undoable_(undoable) {
+    read_options_.fill_cache = fill_cache;
+  }
 
   Status Get(std::string_view key, std::string* value, bool* found) override {
     if (auto it = rows_.find(key); it != rows_.end()) {
@@ -548,7 +552,7 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
     *found = false;
     std::string k;
     KeyInto(key, &k);
-    auto s = db_->Get(rocksdb::ReadOptions(), cf_, k, value);
+    auto s = db_->Get(read_options_, cf_, k, value);
     if (s.IsNotFound()) return Status::OK();
     if (!s.ok()) return FromRocks(s, "projection read");
     *found = true;
@@ -621,6 +625,7 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
   rocksdb::ColumnFamilyHandle* cf_;
   const uint8_t generation_;
   const bool undoable_;
+  rocksdb::ReadOptions read_options_;
   std::unordered_map<std::string, Row, KeyHash, std::equal_to<>> rows_;
   std::vector<std::pair<std::string, std::optional<Row>>> undo_;
 };
@@ -633,7 +638,8 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
   const bool project = options_.projector != nullptr;
   std::optional<WriteBackProjectionWriter> projection_writer;
   if (project) {
-    projection_writer.emplace(db_.get(), projections_cf(), projection_.generation, /*undoable=*/true);
+    projection_writer.emplace(db_.get(), projections_cf(), projection_.generation, /*undoable=*/true,
+                              /*fill_cache=*/true);
   }
   std::vector<RecordedEvent> appended;  // this writer's events, for the projector
   // Only the leader runs this, so head_ is stable while we read it without mu_.
@@ -1365,7 +1371,8 @@ Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to
   RocksLogCursor cursor(this, from, to);
   uint64_t done = 0;
   const uint64_t total = to - from + 1;
-  WriteBackProjectionWriter writer(db_.get(), projections_cf(), generation, /*undoable=*/false);
+  WriteBackProjectionWriter writer(db_.get(), projections_cf(), generation, /*undoable=*/false,
+                                   /*fill_cache=*/false);
   Projector& projector = *options_.projector;
   while (cursor.Valid()) {
     rocksdb::WriteBatch batch;
