@@ -57,7 +57,7 @@ struct StoreOptions {
   // Source of recorded_us. Not owned; must outlive the store. nullptr means the system clock.
   Clock* clock = nullptr;
   // RocksDB block cache shared by all column families. Scans of the log (rebuild, catch-up,
-  // verification) do not fill it. 256 MiB: at 100,000 children a person's query took half the
+  // verification) and a fold's reads of the rows it rewrites do not fill it. 256 MiB: at 100,000 children a person's query took half the
   // CPU with 256 MiB than with 64 (BENCHMARKS.md), and SQLite's peer is given as much.
   size_t block_cache_bytes = 256 * 1024 * 1024;
   // Folds every appended event into the projections, in the same atomic write. Not owned;
