@@ -38,11 +38,11 @@
 #include <fmt/format.h>
 
 #include "ledger/envelope.h"
-#include "tools/allocator.h"
 #include "ledger/event_store.h"
 #include "ledger/keys.h"
 #include "ledger/rocks_options.h"
 #include "ledger/sha256.h"
+#include "tools/allocator.h"
 
 namespace {
 

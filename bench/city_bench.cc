@@ -255,6 +255,28 @@ int Rebuild(const Args& a) {
   return 0;
 }
 
+// Runs one(i) for i in [0, n) once to warm, then again timing each call: the query and the
+// noise phases measure the same way.
+struct Latencies {
+  std::vector<double> us;  // sorted
+  double pct(double q) const {
+    return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))];
+  }
+};
+template <typename One>
+Latencies TimeEach(uint64_t n, One one) {
+  for (uint64_t i = 0; i < n; ++i) one(i);  // warm
+  Latencies l;
+  l.us.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    const auto t = Clock::now();
+    one(i);
+    l.us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+  }
+  std::sort(l.us.begin(), l.us.end());
+  return l;
+}
+
 int Query(const Args& a) {
   domain::DomainProjector projector;
   auto store = OpenLedger(a.dir, &projector, false, /*read_only=*/true);
@@ -264,48 +286,28 @@ int Query(const Args& a) {
   std::vector<domain::PaymentLine> lines;
   std::vector<domain::CaseState> years;
   uint64_t found = 0;
-  auto one = [&](const std::string& person) {
+  const Latencies l = TimeEach(people.size(), [&](uint64_t i) {
     auto view = store->NewReadView();
-    if (!domain::QueryPayments(*view, person, &lines).ok()) Die("payments");
-    if (!domain::QueryRights(*view, person, &years).ok()) Die("rights");
+    if (!domain::QueryPayments(*view, people[i], &lines).ok()) Die("payments");
+    if (!domain::QueryRights(*view, people[i], &years).ok()) Die("rights");
     found += lines.empty() ? 0 : 1;
-  };
-  for (const auto& p : people) one(p);  // warm
-  std::vector<double> us;
-  us.reserve(people.size());
-  for (const auto& p : people) {
-    const auto t = Clock::now();
-    one(p);
-    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
-  }
-  std::sort(us.begin(), us.end());
-  auto pct = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))]; };
+  });
   std::printf("%s\n", fmt::format("{{\"bench\":\"city_query\",\"children\":{},\"samples\":{},\"with_payments\":{},"
                                   "\"p50_us\":{:.1f},\"p99_us\":{:.1f},\"max_us\":{:.1f},\"peak_rss_mb\":{}}}",
-                                  a.children, people.size(), found / 2, pct(0.50), pct(0.99), us.back(),
-                                  PeakRssMb()).c_str());
+                                  a.children, people.size(), found / 2, l.pct(0.50), l.pct(0.99),
+                                  l.us.back(), PeakRssMb()).c_str());
   return 0;
 }
 
 int Noise(const Args& a) {
   volatile uint64_t x = 1;
-  auto work = [&] {
+  const Latencies l = TimeEach(a.samples, [&](uint64_t) {
     for (int i = 0; i < 15'000; ++i) x = x * 2862933555777941757ULL + 3037000493ULL;
-  };
-  for (uint64_t i = 0; i < a.samples; ++i) work();  // warm, as the query
-  std::vector<double> us;
-  us.reserve(a.samples);
-  for (uint64_t i = 0; i < a.samples; ++i) {
-    const auto t = Clock::now();
-    work();
-    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
-  }
-  std::sort(us.begin(), us.end());
-  auto pct = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))]; };
+  });
   std::printf("%s\n", fmt::format("{{\"bench\":\"city_noise\",\"samples\":{},\"p50_us\":{:.1f},"
                                   "\"p99_us\":{:.1f},\"max_us\":{:.1f},\"p99_over_p50\":{:.2f}}}",
-                                  us.size(), pct(0.50), pct(0.99), us.back(),
-                                  pct(0.99) / pct(0.50)).c_str());
+                                  l.us.size(), l.pct(0.50), l.pct(0.99), l.us.back(),
+                                  l.pct(0.99) / l.pct(0.50)).c_str());
   return 0;
 }
 
@@ -345,7 +347,7 @@ int main(int argc, char** argv) {
   if (a.phase == "query") return Query(a);
   if (a.phase == "verify") return Verify(a);
   if (a.phase == "noise") return Noise(a);
-  std::fprintf(stderr, "usage: city_bench ingest|raw-put|scan|rebuild|query|verify [--dir D] [--children N] "
+  std::fprintf(stderr, "usage: city_bench ingest|raw-put|scan|rebuild|query|verify|noise [--dir D] [--children N] "
                        "[--seed S] [--samples K]\n");
   return 2;
 }

@@ -183,9 +183,9 @@ def get(bench, size, key=None, **match):
     return None
 sizes = sorted({r["size"] for r in rows if "size" in r})
 out = []
-def sql_q_of(n, q):  # SQLite's better query run (see sql_q below)
+def sql_q_of(n, q):  # SQLite's better query run (None if it has none)
     v = [x for x in (get("sqlite_query", n, q), get("sqlite_query", n, q, when="final")) if x]
-    return min(v) if v else 0
+    return min(v) if v else None
 def ratio(size, metric, shebao, peer, peer_value, target=None, higher_is_better=True):
     if shebao is None or peer_value in (None, 0):
         return
@@ -212,13 +212,10 @@ for n in sizes:
           per_cpu("sqlite_recompute", n), 2)
     # SQLite's query runs twice (after its recompute, and at the end beside the ledger's): the
     # ratios take its better run, so that noise on the shared machine favours the peer.
-    def sql_q(q):
-        v = [x for x in (get("sqlite_query", n, q), get("sqlite_query", n, q, when="final")) if x]
-        return min(v) if v else None
     for q in ("p50_us", "p99_us"):
         for when in ("final", "after_rebuild"):
             ratio(n, "query_" + q + ("" if when == "final" else "_right_after_rebuild"),
-                  get("city_query", n, q, when=when), "sqlite", sql_q(q),
+                  get("city_query", n, q, when=when), "sqlite", sql_q_of(n, q),
                   1 if q == "p99_us" and when == "final" else None, higher_is_better=False)
     # Per-query CPU time (thread), with both caches at their 256 MiB defaults, both at 64 MiB,
     # and after a full compaction of the ledger.
@@ -229,7 +226,7 @@ for n in sizes:
                                    ):
             if q.startswith("p") and when == "final" and peer == "sqlite":
                 continue  # the wall-clock figures of city_bench are above
-            peer_value = get("sqlite_query", n, q, when="final_cache64") if peer == "sqlite_cache_64mb" else sql_q(q)
+            peer_value = get("sqlite_query", n, q, when="final_cache64") if peer == "sqlite_cache_64mb" else sql_q_of(n, q)
             ratio(n, "query_" + q + suffix, get("ledger_query", n, q, when=when), peer, peer_value,
                   1 if q == "cpu_p99_us" and when == "final" and peer == "sqlite" else None,
                   higher_is_better=False)
@@ -245,12 +242,13 @@ for n in sizes:
               get(peer_phase, n, "process_peak_rss_mb", **match), higher_is_better=False)
 for n in sizes:
     fp50, fp99 = get("city_noise", n, "p50_us", when="final"), get("city_noise", n, "p99_us", when="final")
-    if fp50 and fp99:
+    sp50, sp99 = sql_q_of(n, "p50_us"), sql_q_of(n, "p99_us")
+    if fp50 and fp99 and sp50 and sp99:
         out.append({"bench": "noise_floor", "size": n, "fixed_work_p50_us": fp50, "fixed_work_p99_us": fp99,
                     "fixed_work_p99_minus_p50_us": round(fp99 - fp50, 1),
                     "query_p99_minus_p50_us_shebao": round(get("city_query", n, "p99_us", when="final")
                                                            - get("city_query", n, "p50_us", when="final"), 1),
-                    "query_p99_minus_p50_us_sqlite": round(sql_q_of(n, "p99_us") - sql_q_of(n, "p50_us"), 1)})
+                    "query_p99_minus_p50_us_sqlite": round(sp99 - sp50, 1)})
 for line in out:
     print(json.dumps(line))
 if len(sizes) > 1:

@@ -16,8 +16,7 @@ TEST_CASE("the build's allocator is the process's malloc") {
   CHECK(name.starts_with("jemalloc 5."));
   // And malloc really is jemalloc's: the bytes this thread allocated through jemalloc grow by
   // what std::malloc handed out.
-  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
-  auto* mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  const shebao::tools::Mallctl mallctl = shebao::tools::FindMallctl();
   REQUIRE(reinterpret_cast<void*>(mallctl) != nullptr);
   auto allocated = [&] {
     uint64_t n = 0;

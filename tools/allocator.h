@@ -10,10 +10,13 @@
 
 namespace shebao::tools {
 
+// jemalloc's control interface, or nullptr when jemalloc is not in the process.
+using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+inline Mallctl FindMallctl() { return reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl")); }
+
 // "jemalloc <version>" when jemalloc's malloc is the process's malloc, else "system".
 inline std::string AllocatorName() {
-  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
-  auto* mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  const Mallctl mallctl = FindMallctl();
   if (mallctl == nullptr) return "system";
   const char* version = nullptr;
   size_t size = sizeof version;
