@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "ledger/domain/calendar.h"
@@ -638,4 +639,33 @@ TEST_CASE("projection keys: a person's case and payment rows share the prefix fi
   for (std::string_view bad : {"", "R", "R/", "R/x", "R/x/", "R/x/Z/1", "C/x/2026", "P/", "Ex"}) {
     CHECK_MESSAGE(RowFamily(bad) == '\0', bad);
   }
+}
+
+// The keys' text, byte for byte: rebuilt projections are compared with live ones by their bytes,
+// and a ledger written by one build is read by the next. Years of any int (a fold reads stored
+// events) keep "{:04}"'s text: zero-padded to four digits, a sign counting as one.
+TEST_CASE("projection keys and case stream ids: their exact text") {
+  const std::string id = "110105201503010010";
+  CHECK(CaseKey(id, 2026) == "R/" + id + "/C/2026");
+  CHECK(CasePrefix(id) == "R/" + id + "/C/");
+  CHECK(PaymentPrefix(id) == "R/" + id + "/P/");
+  CHECK(PaymentKey(id, 258) == "R/" + id + "/P/" + std::string("\0\0\0\0\0\0\1\2", 8));
+  CHECK(EmploymentKey("91110000100000000A", id) == "E/91110000100000000A/" + id);
+  CHECK(EmployerPrefix("91110000100000000A") == "E/91110000100000000A/");
+  CHECK(QueueKey("110105", id, 2026) == "Q/110105/" + id + "/2026");
+  CHECK(QueuePrefix("110105") == "Q/110105/");
+  CHECK(OrgKey("91110000100000000A") == "O/91110000100000000A");
+  CHECK(QueueKey("a", "b", 7) == "Q/a/b/0007");
+  CHECK(QueueKey("a", "b", 987) == "Q/a/b/0987");
+  CHECK(QueueKey("a", "b", 0) == "Q/a/b/0000");
+  CHECK(QueueKey("a", "b", 9999) == "Q/a/b/9999");
+  CHECK(QueueKey("a", "b", 10000) == "Q/a/b/10000");
+  CHECK(QueueKey("a", "b", -5) == "Q/a/b/-005");
+  CHECK(QueueKey("a", "b", -12345) == "Q/a/b/-12345");
+  CHECK(CaseKey("x", 42) == "R/x/C/0042");
+  CHECK(CaseKey("x", std::numeric_limits<int>::min()) == "R/x/C/-2147483648");
+  CHECK(CaseStreamId(2026, id) == "case/2026/" + id);
+  CHECK(CaseStreamId(42, "x") == "case/42/x");
+  CHECK(CaseStreamId(-7, "") == "case/-7/");
+  CHECK(CaseStreamId(std::numeric_limits<int>::min(), "x") == "case/-2147483648/x");
 }

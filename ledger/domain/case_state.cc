@@ -1,6 +1,7 @@
 #include "ledger/domain/case_state.h"
 #include "ledger/domain/fb_strings.h"
 
+#include <charconv>
 #include <cstdint>
 #include <limits>
 
@@ -43,7 +44,14 @@ bool IsClosed(Step step) {
 }
 
 std::string CaseStreamId(int coverage_year, std::string_view child_id) {
-  return fmt::format("case/{}/{}", coverage_year, child_id);
+  // Called for every case event folded or planned: appends, no format string.
+  char year[16];
+  const auto [year_end, error] = std::to_chars(year, year + sizeof(year), coverage_year);
+  SHEBAO_ASSERT(error == std::errc());
+  std::string id;
+  id.reserve(5 + static_cast<size_t>(year_end - year) + 1 + child_id.size());
+  id.append("case/").append(year, year_end).append("/").append(child_id);
+  return id;
 }
 
 fb::CertificateHolder HolderForPathway(fb::Pathway pathway) {

@@ -1,6 +1,8 @@
 #include "ledger/domain/projection_rows.h"
 #include "ledger/domain/fb_strings.h"
 
+#include <initializer_list>
+
 #include <fmt/format.h>
 
 #include "ledger/keys.h"
@@ -42,9 +44,33 @@ std::string PersonRowPrefix(std::string_view id) {
 }
 }  // namespace
 
+namespace {
+// The key builders run for every folded event (live and in a rebuild): plain appends into one
+// reserved string, not a format string parsed per call.
+std::string Joined(std::initializer_list<std::string_view> parts, size_t extra_bytes = 0) {
+  size_t bytes = extra_bytes;
+  for (const std::string_view p : parts) bytes += p.size();
+  std::string out;
+  out.reserve(bytes);
+  for (const std::string_view p : parts) out.append(p);
+  return out;
+}
+// Appends a year as at least four digits, as "{:04}" writes it (any int: a fold reads the
+// years of stored events, which need not be plausible).
+void AppendYear(std::string* out, int year) {
+  if (year < 0 || year > 9999) {
+    fmt::format_to(std::back_inserter(*out), "{:04}", year);
+    return;
+  }
+  const char digits[4] = {static_cast<char>('0' + year / 1000), static_cast<char>('0' + year / 100 % 10),
+                          static_cast<char>('0' + year / 10 % 10), static_cast<char>('0' + year % 10)};
+  out->append(digits, 4);
+}
+}  // namespace
+
 std::string CaseKey(std::string_view child_id, int coverage_year) {
   std::string key = CasePrefix(child_id);
-  fmt::format_to(std::back_inserter(key), "{:04}", coverage_year);
+  AppendYear(&key, coverage_year);
   return key;
 }
 std::string CasePrefix(std::string_view child_id) { return PersonRowPrefix(child_id) + "/C/"; }
@@ -55,16 +81,16 @@ std::string PaymentKey(std::string_view person_id, uint64_t position) {
 }
 std::string PaymentPrefix(std::string_view person_id) { return PersonRowPrefix(person_id) + "/P/"; }
 std::string EmploymentKey(std::string_view employer_uscc, std::string_view employee_id) {
-  return fmt::format("E/{}/{}", employer_uscc, employee_id);
+  return Joined({"E/", employer_uscc, "/", employee_id});
 }
-std::string EmployerPrefix(std::string_view employer_uscc) {
-  return fmt::format("E/{}/", employer_uscc);
-}
+std::string EmployerPrefix(std::string_view employer_uscc) { return Joined({"E/", employer_uscc, "/"}); }
 std::string QueueKey(std::string_view agency, std::string_view child_id, int coverage_year) {
-  return fmt::format("Q/{}/{}/{:04}", agency, child_id, coverage_year);
+  std::string key = Joined({"Q/", agency, "/", child_id, "/"}, 4);
+  AppendYear(&key, coverage_year);
+  return key;
 }
-std::string QueuePrefix(std::string_view agency) { return fmt::format("Q/{}/", agency); }
-std::string OrgKey(std::string_view org_id) { return fmt::format("O/{}", org_id); }
+std::string QueuePrefix(std::string_view agency) { return Joined({"Q/", agency, "/"}); }
+std::string OrgKey(std::string_view org_id) { return Joined({"O/", org_id}); }
 
 namespace {
 // "R/<id>/C/..." or "R/<id>/P/...": the position of the slash before the family letter.
