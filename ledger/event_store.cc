@@ -579,13 +579,22 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
     }
   }
 
-  // Adds every row changed since the last flush to batch and forgets them.
+  // Adds every row changed since the last flush to batch, in key order, and forgets them.
+  // Key order because the memtable's skip list keeps the place of its last insert: a key just
+  // after it is found from there, a random one from the top (the search was 13% of a rebuild).
   void Flush(rocksdb::WriteBatch* batch) {
+    sorted_.clear();
+    sorted_.reserve(rows_.size());
+    for (const auto& entry : rows_) sorted_.push_back(&entry);
+    std::sort(sorted_.begin(), sorted_.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
     std::string k;
-    for (const auto& [key, value] : rows_) {
+    for (const auto* entry : sorted_) {
+      const auto& [key, value] = *entry;
       KeyInto(key, &k);
       SHEBAO_ASSERT((value ? batch->Put(cf_, k, *value) : batch->Delete(cf_, k)).ok());
     }
+    sorted_.clear();
     rows_.clear();
     undo_.clear();
   }
@@ -628,6 +637,7 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
   rocksdb::ReadOptions read_options_;
   std::unordered_map<std::string, Row, KeyHash, std::equal_to<>> rows_;
   std::vector<std::pair<std::string, std::optional<Row>>> undo_;
+  std::vector<const std::pair<const std::string, Row>*> sorted_;  // Flush's, kept for its capacity
 };
 
 }  // namespace
