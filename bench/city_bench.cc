@@ -143,7 +143,7 @@ int Ingest(const Args& a) {
   std::string first_rejection;
   // The production path of `shebao ingest`: batches of lines through ExecuteMany.
   tools::CommandBatch batch(
-      &handler, 2'048,
+      &handler, tools::kCommandBatchLines,
       [&](uint64_t n, const domain::Rejection& r, const domain::CommandOutcome& out) {
         if (!r.ok()) {
           if (rejected++ == 0) first_rejection = fmt::format("line {}: {}", n, domain::RuleName(r.rule));
@@ -154,7 +154,7 @@ int Ingest(const Args& a) {
   const auto t0 = Clock::now();
   tools::GenerateCity(city, [&](std::string_view line) {
     if (auto s = batch.Add(++lines, line); !s.ok()) Die(s.ToString());
-    if (lines % 10'000 == 0) {
+    if (lines % (2 * tools::kCommandBatchLines) == 0) {
       if (auto s = batch.Flush(); !s.ok()) Die(s.ToString());
       if (auto s = store->SyncWal(); !s.ok()) Die(s.ToString());
     }

@@ -437,6 +437,8 @@ std::pair<std::string_view, std::string_view> SplitTwo(std::string_view rest) {
 
 // ---------------------------------------------------------------------------------------------
 // ledger::EventStore on SQLite, so that the project's CommandHandler runs on it unchanged.
+// Unlike EventStore's promise, not thread-safe: one connection, prepared statements shared by
+// all calls; one thread at a time (CommandHandler with pipelined = false).
 
 class SqliteStore final : public ledger::EventStore {
  public:
@@ -900,7 +902,9 @@ int Ingest(const Args& a) {
     Configure(db, a);
     db.Exec(kSchema);
     SqliteStore store(db);
-    domain::CommandHandler handler(&store, &premiums, &calendar, true);
+    // Unpipelined: SqliteStore is one connection with shared prepared statements, so its reads
+    // may not run while its AppendMany does (the ledger's ExecuteMany overlaps them).
+    domain::CommandHandler handler(&store, &premiums, &calendar, true, /*pipelined=*/false);
     std::string first_rejection;
     tools::CommandBatch batch(
         &handler, a.txn_commands,

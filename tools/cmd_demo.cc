@@ -62,7 +62,7 @@ int CmdDemo(const GlobalOptions& options, const std::vector<std::string>& args) 
   uint64_t lines = 0, accepted = 0, duplicates = 0, rejected = 0;
   ledger::Status failure;
   tools::CommandBatch batch(
-      &handler, 2'048,
+      &handler, tools::kCommandBatchLines,
       [&](uint64_t n, const domain::Rejection& r, const domain::CommandOutcome& out) {
         if (!r.ok()) {
           if (rejected++ < 3) {

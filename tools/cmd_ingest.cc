@@ -22,8 +22,7 @@ namespace po = boost::program_options;
 namespace shebao::cli {
 namespace {
 
-constexpr uint64_t kIngestSyncEveryLines = 10'000;
-constexpr size_t kIngestBatchLines = 2'048;
+constexpr uint64_t kIngestSyncEveryLines = 2 * tools::kCommandBatchLines;
 
 }  // namespace
 
@@ -94,7 +93,7 @@ int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args
   std::string line;
   // Lines are executed in batches (one group commit each), reported in line order.
   tools::CommandBatch batch(
-      &handler, kIngestBatchLines,
+      &handler, tools::kCommandBatchLines,
       [&](uint64_t n, const domain::Rejection& r, const domain::CommandOutcome& out) {
         if (!r.ok()) {
           ++rejected;

@@ -12,6 +12,11 @@
 
 namespace shebao::tools {
 
+// Lines per ExecuteMany for `shebao ingest`, `shebao demo` and the city benchmark: several of
+// ExecuteMany's chunks, so that its pipeline (plan one chunk while the last is appended) runs
+// most of the time; a call's last chunk is appended with nothing to overlap.
+inline constexpr size_t kCommandBatchLines = 5'000;
+
 class CommandBatch {
  public:
   // Called once per line, in line order: rejection is the parse or rule rejection (ok if the

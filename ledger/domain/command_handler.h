@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "ledger/domain/calendar.h"
 #include "ledger/domain/command.h"
@@ -31,9 +32,15 @@ class CommandHandler {
  public:
   // None owned; all must outlive the handler. With states_from_projections the state of a
   // stream is read from its projection row (one read; REQUIRES the store to run a
-  // DomainProjector), else folded from the stream's events.
+  // DomainProjector), else folded from the stream's events. pipelined: ExecuteMany appends a
+  // chunk on a helper thread while it plans the next, reading the store meanwhile; false for a
+  // store whose methods may not run concurrently (EventStore promises they may).
   CommandHandler(ledger::EventStore* store, const PremiumTable* premiums,
-                 const WorkingDayCalendar* calendar, bool states_from_projections = false);
+                 const WorkingDayCalendar* calendar, bool states_from_projections = false,
+                 bool pipelined = true);
+  ~CommandHandler();  // joins ExecuteMany's helper thread, if it was started
+  CommandHandler(const CommandHandler&) = delete;
+  CommandHandler& operator=(const CommandHandler&) = delete;
 
   // Returns a non-OK Status only when the ledger itself fails (io_error, corruption,
   // store_failed); a refused command returns OK with outcome->rejection set.
@@ -41,10 +48,12 @@ class CommandHandler {
 
   // Executes commands in order with the outcome of calling Execute on each in turn, but plans a
   // chunk of up to kExecuteChunkMax commands against the states the earlier ones leave, and
-  // appends the chunk in one group commit (EventStore::AppendMany). REQUIRES:
-  // states_from_projections, and no other writer on the store meanwhile (positions are
-  // predicted). Returns non-OK for ledger failures, or if the store refused a planned batch
-  // (which this single-writer discipline rules out).
+  // appends the chunk in one group commit (EventStore::AppendMany). While a chunk is appended
+  // (on a helper thread the handler keeps), the next is planned; every append has landed when
+  // the call returns, failed or not. REQUIRES: states_from_projections, no other writer on the
+  // store meanwhile (positions are predicted), and one ExecuteMany at a time on a handler.
+  // Returns non-OK for ledger failures, or if the store refused a planned batch (which this
+  // single-writer discipline rules out).
   ledger::Status ExecuteMany(const std::vector<Command>& commands,
                              std::vector<CommandOutcome>* outcomes);
 
@@ -53,10 +62,14 @@ class CommandHandler {
   static ledger::Hash256 CommandDigest(const Command& command);
 
  private:
+  class AppendThread;  // ExecuteMany's helper, started on its first call
+
   ledger::EventStore* const store_;
   const PremiumTable* const premiums_;
   const WorkingDayCalendar* const calendar_;
   const bool states_from_projections_;
+  const bool pipelined_;
+  std::unique_ptr<AppendThread> append_thread_;
 };
 
 }  // namespace shebao::domain
