@@ -171,6 +171,35 @@ Hash256 ContentDigest(const AppendBatch& batch) {
   return hasher.Finish();
 }
 
+// Puts into one column family collected while a group is built and added to its batch in key
+// order at the end. The memtable's skip list starts each insert from where the last one ended:
+// a key just after it is found from there, a key elsewhere from the top (stream ids and
+// idempotency keys arrive in no order).
+class KeyOrderedPuts {
+ public:
+  void Add(std::string key, std::string value) { entries_.emplace_back(std::move(key), std::move(value)); }
+  size_t Mark() const { return entries_.size(); }
+  // Forgets the puts added since Mark returned mark.
+  void Rollback(size_t mark) {
+    SHEBAO_ASSERT(mark <= entries_.size());
+    entries_.resize(mark);
+  }
+  // Adds every put to batch, in key order, and forgets them. REQUIRES: no key added twice (the
+  // order of two puts of one key would be lost).
+  void MoveTo(rocksdb::WriteBatch* batch, rocksdb::ColumnFamilyHandle* cf) {
+    std::sort(entries_.begin(), entries_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      SHEBAO_ASSERT(i == 0 || entries_[i - 1].first != entries_[i].first);
+      SHEBAO_ASSERT(batch->Put(cf, entries_[i].first, entries_[i].second).ok());
+    }
+    entries_.clear();
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
 class RocksLogCursor;
 
 class RocksEventStore final : public EventStore {
@@ -318,6 +347,9 @@ class RocksEventStore final : public EventStore {
   // At most kStreamVersionCacheEntriesMax entries; when full it is emptied and starts again.
   std::unordered_map<std::string, uint64_t> stream_version_cache_;
   std::unordered_map<std::string, uint64_t> group_versions_;
+  // Leader only, empty between groups: the group's stream index and idempotency puts.
+  KeyOrderedPuts stream_puts_;
+  KeyOrderedPuts idempotency_puts_;
 };
 
 Status RocksEventStore::StoredStreamVersion(std::string_view stream_id, uint64_t* version) const {
@@ -757,6 +789,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     }
     const Head head_before = head;
     size_t projection_mark = 0;
+    const size_t stream_puts_mark = stream_puts_.Mark();
     if (project) {
       wb->SetSavePoint();
       projection_mark = projection_writer->Mark();
@@ -806,8 +839,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
                         .ok());
       std::string version_value;
       keys::PutBigEndian64(&version_value, position);
-      SHEBAO_ASSERT(
-          wb->Put(streams_cf(), keys::StreamVersionKey(stream, version), version_value).ok());
+      stream_puts_.Add(keys::StreamVersionKey(stream, version), std::move(version_value));
       head.position = position;
       head.hash = hash;
       head.recorded_us = now_us;
@@ -825,6 +857,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       if (!x->status.ok()) {
         SHEBAO_ASSERT(wb->RollbackToSavePoint().ok());
         projection_writer->Rollback(projection_mark);
+        stream_puts_.Rollback(stream_puts_mark);
         head = head_before;
         continue;
       }
@@ -842,16 +875,17 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       claims[claim] = x->result->first_position;
     }
     keys::IdempotencyRecord record{x->result->first_position, x->result->last_position, digest};
-    SHEBAO_ASSERT(
-        wb->Put(idempotency_cf(), batch.idempotency_key, keys::EncodeIdempotency(record)).ok());
+    idempotency_puts_.Add(batch.idempotency_key, keys::EncodeIdempotency(record));
     idempotency[batch.idempotency_key] = record;
   }
   if (head.position > head_.position) {
     for (const auto& [stream, version] : versions) {
       std::string version_value;
       keys::PutBigEndian64(&version_value, version);
-      SHEBAO_ASSERT(wb->Put(streams_cf(), keys::StreamHeadKey(stream), version_value).ok());
+      stream_puts_.Add(keys::StreamHeadKey(stream), std::move(version_value));
     }
+    stream_puts_.MoveTo(wb, streams_cf());
+    idempotency_puts_.MoveTo(wb, idempotency_cf());
     SHEBAO_ASSERT(wb->Put(meta_cf(), keys::kHeadKey,
                           keys::EncodeHead({head.position, head.hash, head.recorded_us}))
                       .ok());
@@ -862,6 +896,8 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
                         .ok());
     }
   }
+  // Puts are made only for accepted events, so a group that accepted none made none.
+  SHEBAO_ASSERT(stream_puts_.Mark() == 0 && idempotency_puts_.Mark() == 0);
   *new_head = head;
 }
 
