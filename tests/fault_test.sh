@@ -324,7 +324,11 @@ note "$SECONDS s: ${_section:-start}"; _section="# --- Readers during a large in
 "$city" 1000 12 >"$tmp/big.jsonl"
 db="$tmp/live.db"
 "$shebao" --db "$db" init >/dev/null
-"$shebao" --db "$db" ingest -q "$tmp/big.jsonl" >"$tmp/live.out" 2>&1 &
+# The lines arrive with a pause after the first 20,000 (synced there, so visible to readers):
+# the ingest alone now takes about a second, too short to be sampled in the middle reliably.
+"$shebao" --db "$db" ingest -q - \
+  < <(head -n 20000 "$tmp/big.jsonl"; sleep 3; tail -n +20001 "$tmp/big.jsonl") \
+  >"$tmp/live.out" 2>&1 &
 writer=$!
 prev=0
 samples=0
