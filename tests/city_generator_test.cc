@@ -11,6 +11,7 @@
 #include "ledger/domain/projection_rows.h"
 #include "ledger/sha256.h"
 #include "tests/domain_test_util.h"
+#include "tools/command_batch.h"
 
 using namespace shebao;
 using namespace shebao::testing;
@@ -310,6 +311,96 @@ TEST_CASE("ExecuteMany gives exactly the outcomes and records of Execute, comman
   CHECK(duplicates >= 4);
   CHECK(many.store().head().position == one.store().head().position);
   // Case, employment and organisation rows carry no recording time: byte-identical.
+  auto a = one.DumpProjections(), b = many.DumpProjections();
+  std::erase_if(a, [](const auto& kv) { return domain::RowFamily(kv.first) == 'P'; });
+  std::erase_if(b, [](const auto& kv) { return domain::RowFamily(kv.first) == 'P'; });
+  CHECK(a.size() > 100);
+  CHECK(a == b);
+  uint64_t checked = 0;
+  CHECK(many.store().VerifyChain(&checked).ok());
+}
+
+TEST_CASE("CommandBatch: a call's last chunk still appending while the next lines are planned") {
+  // `shebao ingest` feeds lines through CommandBatch, which lets each ExecuteMany return with
+  // its last chunk still appending and plans the next call's first chunk against it. Lines
+  // aimed at that chunk (a retry, a conflicting reuse of a key, a bank reference taken again
+  // under a new key) must be answered as Execute answers them, line by line, in line order.
+  CityOptions o;
+  o.children = 120;
+  o.seed = 11;
+  std::vector<std::string> lines;
+  GenerateCity(o, [&](std::string_view line) { lines.emplace_back(line); });
+  constexpr size_t kLinesPerCall = 700;  // calls end with a partial chunk: 512 + 188 lines
+  REQUIRE(lines.size() > 4 * kLinesPerCall);
+  for (size_t call : {2, 4}) {
+    // The last chunk of call - 1 (lines [call * 700 - 188, call * 700)) is appending while
+    // the first chunk of call is planned: aim the first lines of call at it.
+    const size_t last_chunk = call * kLinesPerCall - (kLinesPerCall - domain::kExecuteChunkMax);
+    std::vector<std::string> aimed;
+    aimed.push_back(lines[last_chunk + 5]);  // a retry
+    std::string changed = lines[last_chunk + 9];
+    changed.replace(changed.find("\"at\":\"") + 6, 4, "2099");
+    aimed.push_back(changed);  // the same key, other content: a conflict
+    for (size_t k = last_chunk; k < call * kLinesPerCall; ++k) {
+      std::string line = lines[k];
+      if (line.find("\"bank_ref\"") == std::string::npos) continue;
+      const size_t key = line.find("\"key\":\"") + 7;
+      line.replace(key, line.find('"', key) - key, fmt::format("in-flight-claim-{}", call));
+      aimed.push_back(line);  // the bank reference again, under a new key
+      break;
+    }
+    REQUIRE(aimed.size() == 3);
+    aimed.push_back("{\"command\": not json");  // a line that does not parse, among them
+    lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(call * kLinesPerCall),
+                 aimed.begin(), aimed.end());
+  }
+
+  DomainLedger one, many;
+  std::vector<domain::CommandOutcome> expected;
+  std::vector<domain::Rejection> expected_parse;
+  for (const auto& line : lines) {
+    domain::Command command;
+    expected_parse.push_back(domain::ParseCommand(line, &command));
+    expected.push_back(expected_parse.back().ok() ? one.Run(line) : domain::CommandOutcome());
+  }
+  std::vector<uint64_t> reported_lines;
+  std::vector<domain::Rejection> got_rejection;
+  std::vector<domain::CommandOutcome> got;
+  {
+    tools::CommandBatch batch(&many.handler(), kLinesPerCall,
+                              [&](uint64_t n, const domain::Rejection& r,
+                                  const domain::CommandOutcome& out) {
+                                reported_lines.push_back(n);
+                                got_rejection.push_back(r);
+                                got.push_back(out);
+                              });
+    for (size_t i = 0; i < lines.size(); ++i) REQUIRE(batch.Add(i + 1, lines[i]).ok());
+    // Lines are reported only once their append has landed: the last call's are still held.
+    CHECK(reported_lines.size() < lines.size());
+    REQUIRE(batch.Flush().ok());
+  }
+  REQUIRE(reported_lines.size() == lines.size());
+  int rejected = 0, duplicates = 0, unparsed = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    INFO("line ", i + 1, ": ", lines[i]);
+    CHECK(reported_lines[i] == i + 1);
+    if (!expected_parse[i].ok()) {
+      CHECK(got_rejection[i].rule == expected_parse[i].rule);
+      ++unparsed;
+      continue;
+    }
+    CHECK(got_rejection[i].rule == expected[i].rejection.rule);
+    CHECK(got[i].rejection.field == expected[i].rejection.field);
+    CHECK(got[i].duplicate == expected[i].duplicate);
+    CHECK(got[i].first_position == expected[i].first_position);
+    CHECK(got[i].last_position == expected[i].last_position);
+    rejected += got[i].rejection.ok() ? 0 : 1;
+    duplicates += got[i].duplicate ? 1 : 0;
+  }
+  CHECK(unparsed == 2);
+  CHECK(rejected >= 4);  // two conflicts, two bank references taken
+  CHECK(duplicates >= 2);
+  CHECK(many.store().head().position == one.store().head().position);
   auto a = one.DumpProjections(), b = many.DumpProjections();
   std::erase_if(a, [](const auto& kv) { return domain::RowFamily(kv.first) == 'P'; });
   std::erase_if(b, [](const auto& kv) { return domain::RowFamily(kv.first) == 'P'; });

@@ -205,6 +205,7 @@ class DomainLedger {
   }
 
   ledger::EventStore& store() { return *store_; }
+  domain::CommandHandler& handler() { return *handler_; }
   const domain::WorkingDayCalendar& calendar() const { return calendar_; }
 
  private:

@@ -24,25 +24,43 @@ class CommandBatch {
   using Report = std::function<void(uint64_t line_no, const domain::Rejection& rejection,
                                     const domain::CommandOutcome& outcome)>;
 
-  // handler is not owned. Lines are executed once lines_max have been added, or on Flush.
+  // handler is not owned and must outlive the batch. Lines are executed once lines_max have
+  // been added (the last chunk of those may still be appending when Add returns: the next lines
+  // are parsed meanwhile), and on Flush. A line is reported once its append has landed.
   CommandBatch(domain::CommandHandler* handler, size_t lines_max, Report report)
       : handler_(handler), lines_max_(lines_max), report_(std::move(report)) {}
+  ~CommandBatch();  // waits for an append still running (it writes into this batch's outcomes)
+  CommandBatch(const CommandBatch&) = delete;
+  CommandBatch& operator=(const CommandBatch&) = delete;
 
   ledger::Status Add(uint64_t line_no, std::string_view line);
+  // Executes the lines added so far and reports every line not yet reported; every append has
+  // landed when it returns.
   ledger::Status Flush();
 
  private:
   struct Entry {
     uint64_t line_no;
     domain::Rejection parse;  // not ok: the line did not parse
-    size_t command;           // index into commands_ when parsed
+    size_t command;           // index into commands when parsed
   };
+  // Lines executed together by one ExecuteMany.
+  struct Lines {
+    std::vector<Entry> entries;
+    std::vector<domain::Command> commands;
+    std::vector<domain::CommandOutcome> outcomes;
+  };
+  // Executes filling_ (leaving its last chunk appending unless finish), then reports what has
+  // landed.
+  ledger::Status Execute(bool finish);
+  void ReportAndClear(Lines* lines);
+
   domain::CommandHandler* handler_;
   const size_t lines_max_;
   Report report_;
-  std::vector<Entry> entries_;
-  std::vector<domain::Command> commands_;
-  std::vector<domain::CommandOutcome> outcomes_;
+  Lines lines_[2];
+  int filling_ = 0;             // lines_[filling_] takes Add's lines
+  bool other_executed_ = false;  // lines_[1 - filling_] executed, not yet reported
 };
 
 }  // namespace shebao::tools

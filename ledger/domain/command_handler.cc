@@ -866,8 +866,6 @@ class CommandHandler::AppendThread {
   std::thread thread_;  // last: starts once the members above exist
 };
 
-CommandHandler::~CommandHandler() = default;
-
 CommandHandler::CommandHandler(ledger::EventStore* store, const PremiumTable* premiums,
                                const WorkingDayCalendar* calendar, bool states_from_projections,
                                bool pipelined)
@@ -1050,51 +1048,82 @@ Status AppendChunk(ledger::EventStore* store, const Chunk& chunk,
 
 }  // namespace
 
+// The two chunks of ExecuteMany's pipeline, kept across calls: one is planned while the other
+// may be appending, and the one a call leaves appending is the next call's first "appending".
+struct CommandHandler::Pipeline {
+  Chunk chunks[2];
+  int planning = 0;
+  bool appending = false;  // chunks[1 - planning] is being appended on append_thread_
+};
+
+CommandHandler::~CommandHandler() {
+  // A chunk left appending writes into its caller's outcomes: it must land first.
+  if (pipeline_ != nullptr && pipeline_->appending) (void)FinishAppends();
+}
+
 Status CommandHandler::ExecuteMany(const std::vector<Command>& commands,
-                                   std::vector<CommandOutcome>* outcomes) {
+                                   std::vector<CommandOutcome>* outcomes,
+                                   bool leave_last_appending) {
   SHEBAO_ASSERT(states_from_projections_);
   outcomes->assign(commands.size(), CommandOutcome());
+  if (pipeline_ == nullptr) pipeline_ = std::make_unique<Pipeline>();
+  Pipeline& p = *pipeline_;
   // Two chunks in a pipeline: while one is appended (on a helper thread), the next is planned
   // against the store and both chunks' pending changes. At most one append runs at a time, so
-  // chunks are appended in order; the last one is appended on this thread.
-  if (pipelined_ && commands.size() > kExecuteChunkMax && append_thread_ == nullptr) {
+  // chunks are appended in order; the last one is appended on this thread, unless the caller
+  // lets it run on after the return.
+  if (pipelined_ && append_thread_ == nullptr &&
+      (commands.size() > kExecuteChunkMax || leave_last_appending)) {
     try {
       append_thread_ = std::make_unique<AppendThread>();
     } catch (const std::system_error&) {
       // No thread to be had: every chunk is appended on this thread, unpipelined.
     }
   }
-  Chunk chunks[2];
-  int planning = 0;
-  bool appending = false;  // chunks[1 - planning] is being appended on append_thread_
-  uint64_t next_position = store_->head().position + 1;
+  SHEBAO_ASSERT(!p.appending || append_thread_ != nullptr);
+  // The positions the first plan's events will get: after the chunk still appending, if any.
+  uint64_t next_position = p.appending ? p.chunks[1 - p.planning].next_position
+                                       : store_->head().position + 1;
   for (size_t begin = 0; begin < commands.size(); begin += kExecuteChunkMax) {
     const size_t end = std::min(commands.size(), begin + kExecuteChunkMax);
-    Chunk& chunk = chunks[planning];
+    Chunk& chunk = p.chunks[p.planning];
     chunk.Clear();
     Status s = PlanChunk(*store_, *premiums_, *calendar_, commands, begin, end, next_position,
-                         appending ? &chunks[1 - planning] : nullptr, &chunk, outcomes);
-    if (appending) {
+                         p.appending ? &p.chunks[1 - p.planning] : nullptr, &chunk, outcomes);
+    if (p.appending) {
       // The plan may have read what that append changes (its pending rows answered first); it
       // must land before the next append starts, and before a failure is returned.
-      appending = false;
-      if (const Status a = append_thread_->Wait(); !a.ok()) return a;
+      if (const Status a = FinishAppends(); !a.ok()) return a;
     }
     if (!s.ok()) return s;
     next_position = chunk.next_position;
-    if (end == commands.size() || append_thread_ == nullptr) {
+    const bool last = end == commands.size();
+    if (append_thread_ == nullptr || (last && !leave_last_appending)) {
       if (s = AppendChunk(store_, chunk, outcomes); !s.ok()) return s;
     } else {
       append_thread_->Start([this, &chunk, outcomes] { return AppendChunk(store_, chunk, outcomes); });
-      appending = true;
+      p.appending = true;
+      appending_left_.store(true, std::memory_order_relaxed);
     }
-    planning = 1 - planning;
+    p.planning = 1 - p.planning;
   }
-  SHEBAO_ASSERT(!appending);
+  // No command: a chunk an earlier call left appending still lands before this call returns.
+  if (commands.empty()) return FinishAppends();
+  SHEBAO_ASSERT(!p.appending || leave_last_appending);
   return Status::OK();
 }
 
+Status CommandHandler::FinishAppends() {
+  if (pipeline_ == nullptr || !pipeline_->appending) return Status::OK();
+  pipeline_->appending = false;
+  Status s = append_thread_->Wait();
+  appending_left_.store(false, std::memory_order_relaxed);
+  return s;
+}
+
 Status CommandHandler::Execute(const Command& c, CommandOutcome* out) {
+  // REQUIRES: no chunk left appending by ExecuteMany (this plan would not see its changes).
+  SHEBAO_ASSERT(!appending_left_.load(std::memory_order_relaxed));
   *out = CommandOutcome();
   const std::string& key = c.idempotency_key;
   if (auto r = CheckKey(key); !r.ok()) {

@@ -7,6 +7,7 @@
 // concurrency (a version conflict reloads the state and tries again, up to kConflictRetriesMax).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -50,12 +51,25 @@ class CommandHandler {
   // chunk of up to kExecuteChunkMax commands against the states the earlier ones leave, and
   // appends the chunk in one group commit (EventStore::AppendMany). While a chunk is appended
   // (on a helper thread the handler keeps), the next is planned; every append has landed when
-  // the call returns, failed or not. REQUIRES: states_from_projections, no other writer on the
+  // the call returns, failed or not (but see leave_last_appending). REQUIRES: states_from_projections, no other writer on the
   // store meanwhile (positions are predicted), and one ExecuteMany at a time on a handler.
   // Returns non-OK for ledger failures, or if the store refused a planned batch (which this
   // single-writer discipline rules out).
+  //
+  // leave_last_appending: the call may return while its last chunk is still being appended on
+  // the helper thread, so that the caller can prepare the next call meanwhile (a file ingest
+  // parses its next lines). That chunk's outcomes are set, and its events are in the store, once
+  // it lands: when the next ExecuteMany returns (its first chunk is planned against the one
+  // still appending, then waits for it; a call with no commands just waits), or FinishAppends
+  // does. REQUIRES then: commands and
+  // *outcomes unchanged and alive until that return, and no Execute before it.
   ledger::Status ExecuteMany(const std::vector<Command>& commands,
-                             std::vector<CommandOutcome>* outcomes);
+                             std::vector<CommandOutcome>* outcomes,
+                             bool leave_last_appending = false);
+
+  // Waits for a chunk that ExecuteMany left appending and returns its append's Status (OK if
+  // there was none). Every append has landed when it returns.
+  ledger::Status FinishAppends();
 
   // A digest of the command's content (kind, time, actor, fields), independent of JSON
   // formatting; it identifies "the same command" for idempotency.
@@ -63,6 +77,7 @@ class CommandHandler {
 
  private:
   class AppendThread;  // ExecuteMany's helper, started on its first call
+  struct Pipeline;      // ExecuteMany's two chunks, kept across calls
 
   ledger::EventStore* const store_;
   const PremiumTable* const premiums_;
@@ -70,6 +85,10 @@ class CommandHandler {
   const bool states_from_projections_;
   const bool pipelined_;
   std::unique_ptr<AppendThread> append_thread_;
+  std::unique_ptr<Pipeline> pipeline_;
+  // A chunk left appending by ExecuteMany (Execute asserts there is none: it would plan without
+  // that chunk's changes).
+  std::atomic<bool> appending_left_{false};
 };
 
 }  // namespace shebao::domain
