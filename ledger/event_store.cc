@@ -249,6 +249,8 @@ class RocksEventStore final : public EventStore {
   Status ClaimHolder(std::string_view claim, uint64_t* position) const override;
   Status LookupIdempotency(std::string_view key, bool* found,
                            IdempotencyInfo* info) const override;
+  Status LookupIdempotencyMany(const std::vector<std::string_view>& keys,
+                               std::vector<IdempotencyLookup>* out) const override;
   Status ReadStream(std::string_view stream_id, uint64_t from_version, Direction direction,
                     size_t limit, std::vector<RecordedEvent>* out) const override;
   Status ReadAll(uint64_t from_position, size_t limit,
@@ -385,6 +387,28 @@ Status RocksEventStore::LookupIdempotency(std::string_view key, bool* found,
   info->first_position = record->first_position;
   info->last_position = record->last_position;
   info->content_digest = record->content_digest;
+  return Status::OK();
+}
+
+Status RocksEventStore::LookupIdempotencyMany(const std::vector<std::string_view>& keys,
+                                              std::vector<IdempotencyLookup>* out) const {
+  out->assign(keys.size(), IdempotencyLookup());
+  if (keys.empty()) return Status::OK();
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), idempotency_cf(), keys.size(), slices.data(),
+                values.data(), statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "idempotency lookup");
+    auto record = keys::DecodeIdempotency(values[i].ToStringView());
+    if (!record) {
+      return Status(Code::corruption,
+                    fmt::format("idempotency record of {} is malformed", keys[i]));
+    }
+    (*out)[i] = {true, {record->first_position, record->last_position, record->content_digest}};
+  }
   return Status::OK();
 }
 
@@ -693,19 +717,30 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
   std::unordered_map<std::string, keys::IdempotencyRecord> idempotency;
   std::unordered_map<std::string, uint64_t> claims;
 
-  for (Writer* x : group) {
+  // Every writer's idempotency key in the store, in one batched read (most are new keys: the
+  // filters of each table file are probed for the whole group at once).
+  std::vector<rocksdb::Slice> stored_keys;
+  stored_keys.reserve(group.size());
+  for (Writer* x : group) stored_keys.emplace_back(x->batch->idempotency_key);
+  std::vector<rocksdb::PinnableSlice> stored_values(group.size());
+  std::vector<rocksdb::Status> stored_statuses(group.size());
+  db_->MultiGet(rocksdb::ReadOptions(), idempotency_cf(), group.size(), stored_keys.data(),
+                stored_values.data(), stored_statuses.data());
+
+  for (size_t g = 0; g < group.size(); ++g) {
+    Writer* x = group[g];
     const AppendBatch& batch = *x->batch;
     const Hash256& digest = x->digest;
 
-    // Idempotency first: a retry of a committed batch must not fail its version check.
+    // Idempotency first: a retry of a committed batch must not fail its version check. A key
+    // of an earlier writer of this group is not in the store yet.
     std::optional<keys::IdempotencyRecord> seen;
     if (auto it = idempotency.find(batch.idempotency_key); it != idempotency.end()) {
       seen = it->second;
     } else {
-      std::string value;
-      auto s = db_->Get(rocksdb::ReadOptions(), idempotency_cf(), batch.idempotency_key, &value);
+      const rocksdb::Status& s = stored_statuses[g];
       if (s.ok()) {
-        seen = keys::DecodeIdempotency(value);
+        seen = keys::DecodeIdempotency(stored_values[g].ToStringView());
         if (!seen) {
           x->status = Status(Code::corruption, fmt::format("idempotency record of key {} is "
                                                            "malformed", batch.idempotency_key));
@@ -1729,6 +1764,16 @@ Status OpenOnce(const std::string& path, const StoreOptions& options,
 }
 
 }  // namespace
+
+Status EventStore::LookupIdempotencyMany(const std::vector<std::string_view>& keys,
+                                         std::vector<IdempotencyLookup>* out) const {
+  out->assign(keys.size(), IdempotencyLookup());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Status s = LookupIdempotency(keys[i], &(*out)[i].found, &(*out)[i].info);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
 
 Status EventStore::Open(const std::string& path, const StoreOptions& options,
                         std::unique_ptr<EventStore>* out) {

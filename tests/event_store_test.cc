@@ -277,6 +277,44 @@ TEST_CASE("a repeated batch returns the original positions and writes nothing") 
   CHECK(store->head().position == 2);
 }
 
+TEST_CASE("idempotency lookups of many keys answer as one lookup per key does") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  MustAppend(*store, OneEventBatch("case/a", "k1", ExpectedVersion::NoStream(), 100));
+  MustAppend(*store, OneEventBatch("case/b", "k2", ExpectedVersion::NoStream(), 200));
+  MustAppend(*store, OneEventBatch("case/a", "k3", ExpectedVersion::Exactly(1), 300));
+  // Keys in the memtable, then (after a reopen and a flush) in a table file; keys absent,
+  // repeated, unsorted.
+  for (int round = 0; round < 2; ++round) {
+    const std::vector<std::string_view> keys = {"k3", "absent", "k1", "k3", "", "k2", "k0"};
+    std::vector<IdempotencyLookup> many;
+    REQUIRE(store->LookupIdempotencyMany(keys, &many).ok());
+    REQUIRE(many.size() == keys.size());
+    int found = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      INFO("key ", keys[i]);
+      bool one_found = false;
+      IdempotencyInfo one;
+      REQUIRE(store->LookupIdempotency(keys[i], &one_found, &one).ok());
+      CHECK(many[i].found == one_found);
+      if (one_found) {
+        ++found;
+        CHECK(many[i].info.first_position == one.first_position);
+        CHECK(many[i].info.last_position == one.last_position);
+        CHECK(many[i].info.content_digest == one.content_digest);
+      }
+    }
+    CHECK(found == 4);
+    CHECK(many[0].info.first_position == 3);
+    CHECK(many[2].info.first_position == 1);
+    std::vector<IdempotencyLookup> none = {IdempotencyLookup{true, {}}};
+    REQUIRE(store->LookupIdempotencyMany({}, &none).ok());
+    CHECK(none.empty());
+    store.reset();
+    store = OpenStore(dir.path());
+  }
+}
+
 TEST_CASE("stream reads go forward and backward from a version with a limit") {
   TempDir dir;
   auto store = OpenStore(dir.path());
