@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -90,15 +91,20 @@ Rejection CheckEmploymentDates(const fb::Event& e, std::string_view employee) {
   return Rejection::None();
 }
 
+// A stream's state after a planned command, as its projection row will hold it.
+using PendingRow = std::variant<std::monostate, CaseState, EmploymentState, OrgState>;
+
 // The events one command appends, all on one stream.
 struct Plan {
   std::string stream;
   uint64_t expected_version = 0;
   std::vector<std::string> events;
   std::vector<std::string> claims;
-  // With a known first position: the stream's projection row after these events.
+  // With a known first position: the stream's projection row after these events, decoded (it
+  // answers later plans of the same stream until the store has it; encoding it is the
+  // projector's work).
   std::string row_key;
-  std::string row_value;
+  PendingRow row;
 };
 
 // What the commands of one chunk, planned but not yet appended, change (ExecuteMany): their
@@ -109,7 +115,7 @@ struct PendingKey {
   uint64_t last_position;
 };
 struct Pending {
-  std::unordered_map<std::string, std::string> rows;
+  std::unordered_map<std::string, PendingRow> rows;
   std::unordered_set<std::string> claims;
   std::unordered_map<std::string, PendingKey> keys;
   void Clear() {
@@ -125,7 +131,7 @@ struct PendingView {
   const Pending* planning = nullptr;
   const Pending* appending = nullptr;
 
-  const std::string* Row(const std::string& key) const {
+  const PendingRow* Row(const std::string& key) const {
     for (const Pending* p : {planning, appending}) {
       if (p == nullptr) continue;
       if (auto it = p->rows.find(key); it != p->rows.end()) return &it->second;
@@ -232,18 +238,18 @@ class StateSource {
  private:
   template <typename State, typename Decode>
   Status Row(const std::string& key, State* state, Decode decode) const {
-    std::string bytes;
-    bool found = false;
     if (pending_ != nullptr) {
-      if (const std::string* row = pending_->Row(key); row != nullptr) {
-        bytes = *row;
-        found = true;
+      if (const PendingRow* row = pending_->Row(key); row != nullptr) {
+        // A key names one kind of row: a case key a CaseState, and so on.
+        SHEBAO_ASSERT(std::holds_alternative<State>(*row));
+        *state = std::get<State>(*row);
+        return Status::OK();
       }
     }
-    if (!found) {
-      Status s = store_.GetProjection(key, &bytes, &found);
-      if (!s.ok() || !found) return s;
-    }
+    std::string bytes;
+    bool found = false;
+    Status s = store_.GetProjection(key, &bytes, &found);
+    if (!s.ok() || !found) return s;
     if (!decode(bytes, state)) {
       return Status(Code::corruption, fmt::format("projection row {} is malformed", key));
     }
@@ -305,14 +311,14 @@ class Planner {
   }
 
   // Folds the plan's events (at the positions they will get) into state and keeps the row.
-  template <typename State, typename Apply, typename Encode>
-  void KeepRow(State state, const std::string& key, Apply apply, Encode encode, Plan* plan) {
+  template <typename State, typename Apply>
+  void KeepRow(State state, const std::string& key, Apply apply, Plan* plan) {
     if (first_position_ == 0) return;
     for (size_t i = 0; i < plan->events.size(); ++i) {
       apply(&state, *fb::GetEvent(plan->events[i].data()), first_position_ + i);
     }
     plan->row_key = key;
-    plan->row_value = encode(state);
+    plan->row = std::move(state);
   }
 
  private:
@@ -590,7 +596,7 @@ class Planner {
         SHEBAO_ASSERT(false);
     }
     if (auto r = CheckCase(s, ev); !r.ok()) return r;
-    KeepRow(s, CaseKey(child, year), ApplyCaseEvent, EncodeCaseState, plan);
+    KeepRow(s, CaseKey(child, year), ApplyCaseEvent, plan);
     return Rejection::None();
   }
 
@@ -709,7 +715,7 @@ class Planner {
                                          uscc.c_str(), c.actor.org.c_str())
             .Union()));
     if (auto r = CheckOrgEvent(org, *fb::GetEvent(plan->events.back().data())); !r.ok()) return r;
-    KeepRow(org, OrgKey(uscc), ApplyOrgEvent, EncodeOrgState, plan);
+    KeepRow(org, OrgKey(uscc), ApplyOrgEvent, plan);
     return Rejection::None();
   }
 
@@ -790,8 +796,7 @@ class Planner {
         !r.ok()) {
       return r;
     }
-    KeepRow(st, EmploymentKey(c.actor.org, employee), ApplyEmploymentEvent, EncodeEmploymentState,
-            plan);
+    KeepRow(st, EmploymentKey(c.actor.org, employee), ApplyEmploymentEvent, plan);
     return Rejection::None();
   }
 
@@ -953,6 +958,17 @@ Status PlanChunk(const ledger::EventStore& store, const PremiumTable& premiums,
   Chunk& chunk = *chunk_out;
   SHEBAO_ASSERT(chunk.batches.empty() && chunk.pending.rows.empty());
   const PendingView view{&chunk.pending, appending != nullptr ? &appending->pending : nullptr};
+  // The chunk's idempotency keys in the store, read together (one batched read). The store
+  // gains no key meanwhile but those of the chunk being appended, which the view answers first.
+  std::vector<std::string_view> keys;
+  std::vector<size_t> key_of(end - begin, SIZE_MAX);  // index into keys and stored
+  for (size_t i = begin; i < end; ++i) {
+    if (!CheckKey(commands[i].idempotency_key).ok()) continue;
+    key_of[i - begin] = keys.size();
+    keys.push_back(commands[i].idempotency_key);
+  }
+  std::vector<ledger::IdempotencyLookup> stored;
+  if (Status s = store.LookupIdempotencyMany(keys, &stored); !s.ok()) return s;
   uint64_t next_position = first_position;
   for (size_t i = begin; i < end; ++i) {
     const Command& c = commands[i];
@@ -974,24 +990,22 @@ Status PlanChunk(const ledger::EventStore& store, const PremiumTable& premiums,
       }
       continue;
     }
-    bool found = false;
-    ledger::IdempotencyInfo seen;
-    Status s = store.LookupIdempotency(c.idempotency_key, &found, &seen);
-    if (!s.ok()) return s;
-    if (found) {
-      if (seen.content_digest != digest) {
-        out.rejection = KeyConflict(c.idempotency_key, seen.first_position, seen.last_position);
+    SHEBAO_ASSERT(key_of[i - begin] < stored.size());
+    if (const ledger::IdempotencyLookup& seen = stored[key_of[i - begin]]; seen.found) {
+      if (seen.info.content_digest != digest) {
+        out.rejection =
+            KeyConflict(c.idempotency_key, seen.info.first_position, seen.info.last_position);
       } else {
         out.duplicate = true;
-        out.first_position = seen.first_position;
-        out.last_position = seen.last_position;
+        out.first_position = seen.info.first_position;
+        out.last_position = seen.info.last_position;
       }
       continue;
     }
     Planner planner(store, premiums, calendar, true, &view, next_position);
     Plan plan;
     Rejection rejection;
-    s = planner.PlanCommand(c, &plan, &rejection);
+    Status s = planner.PlanCommand(c, &plan, &rejection);
     if (!s.ok()) return s;
     if (!rejection.ok()) {
       out.rejection = std::move(rejection);
@@ -999,7 +1013,7 @@ Status PlanChunk(const ledger::EventStore& store, const PremiumTable& premiums,
     }
     SHEBAO_ASSERT(!plan.events.empty() && !plan.row_key.empty());
     const uint64_t last_position = next_position + plan.events.size() - 1;
-    chunk.pending.rows[plan.row_key] = std::move(plan.row_value);
+    chunk.pending.rows.insert_or_assign(plan.row_key, std::move(plan.row));
     for (const auto& claim : plan.claims) chunk.pending.claims.insert(claim);
     chunk.pending.keys[c.idempotency_key] = PendingKey{digest, next_position, last_position};
     ledger::AppendBatch& batch = chunk.batches.emplace_back();
