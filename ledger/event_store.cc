@@ -319,9 +319,11 @@ class RocksEventStore final : public EventStore {
   // and marks every member done (the lock is released while writing).
   void LeadGroup(std::unique_lock<std::mutex>& lock, Writer* leader);
   // Builds one group's WriteBatch. Called by the group leader without mu_ held.
-  // *versions receives the new version of every stream the group appends to.
-  void BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb, Head* new_head,
-                  std::unordered_map<std::string, uint64_t>* versions);
+  // *versions receives the new version of every stream the group appends to. A non-OK Status
+  // (the projector could not finish the group's rows) fails the whole group, as a failed write
+  // does; each writer's own refusal is in its status.
+  Status BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb, Head* new_head,
+                    std::unordered_map<std::string, uint64_t>* versions);
   // Folds the events [from, to] into projection generation, writing meta_key = (generation,
   // position done) with every batch of events.
   Status FoldRange(uint8_t generation, uint64_t from, uint64_t to, std::string_view meta_key,
@@ -540,8 +542,8 @@ void RocksEventStore::LeadGroup(std::unique_lock<std::mutex>& lock, Writer* lead
   } else {
     group_batch_.Clear();
     group_versions_.clear();
-    BuildGroup(group, &group_batch_, &new_head, &group_versions_);
-    if (group_batch_.Count() > 0) {
+    write_status = BuildGroup(group, &group_batch_, &new_head, &group_versions_);
+    if (write_status.ok() && group_batch_.Count() > 0) {
       write_status = FromRocks(db_->Write(write_options_, &group_batch_), "append");
     }
     if (!write_status.ok()) {
@@ -698,14 +700,17 @@ class WriteBackProjectionWriter final : public ProjectionWriter {
 
 }  // namespace
 
-void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb,
-                                 Head* new_head,
-                                 std::unordered_map<std::string, uint64_t>* group_versions) {
+Status RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::WriteBatch* wb,
+                                   Head* new_head,
+                                   std::unordered_map<std::string, uint64_t>* group_versions) {
   const bool project = options_.projector != nullptr;
   std::optional<WriteBackProjectionWriter> projection_writer;
   if (project) {
     projection_writer.emplace(db_.get(), projections_cf(), projection_.generation, /*undoable=*/true,
                               /*fill_cache=*/true);
+    // The group's rows are kept decoded by the projector and encoded once, at EndBatch: the
+    // commands of a group often follow one case or employment through several steps.
+    options_.projector->BeginBatch(/*undoable=*/true);
   }
   std::vector<RecordedEvent> appended;  // this writer's events, for the projector
   // Only the leader runs this, so head_ is stable while we read it without mu_.
@@ -824,10 +829,12 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
     }
     const Head head_before = head;
     size_t projection_mark = 0;
+    size_t projector_mark = 0;
     const size_t stream_puts_mark = stream_puts_.Mark();
     if (project) {
       wb->SetSavePoint();
       projection_mark = projection_writer->Mark();
+      projector_mark = options_.projector->Mark();
       appended.clear();
     }
     x->result->first_position = head.position + 1;
@@ -892,6 +899,7 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
       if (!x->status.ok()) {
         SHEBAO_ASSERT(wb->RollbackToSavePoint().ok());
         projection_writer->Rollback(projection_mark);
+        options_.projector->Rollback(projector_mark);
         stream_puts_.Rollback(stream_puts_mark);
         head = head_before;
         continue;
@@ -925,15 +933,22 @@ void RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::Wri
                           keys::EncodeHead({head.position, head.hash, head.recorded_us}))
                       .ok());
     if (project) {
+      if (Status s = options_.projector->EndBatch(&*projection_writer); !s.ok()) {
+        options_.projector->AbortBatch();
+        return s;
+      }
       projection_writer->Flush(wb);
       SHEBAO_ASSERT(wb->Put(meta_cf(), keys::kProjectionKey,
                             keys::EncodeGenerationPosition({projection_.generation, head.position}))
                         .ok());
     }
   }
+  // A group that accepted nothing kept nothing.
+  if (project && head.position == head_.position) options_.projector->AbortBatch();
   // Puts are made only for accepted events, so a group that accepted none made none.
   SHEBAO_ASSERT(stream_puts_.Mark() == 0 && idempotency_puts_.Mark() == 0);
   *new_head = head;
+  return Status::OK();
 }
 
 // The stored chain hash at the end of a record (zeros if the record is too short to hold one:
@@ -1461,7 +1476,7 @@ Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to
   while (cursor.Valid()) {
     batch.Clear();
     uint64_t last = 0;
-    projector.BeginBatch();
+    projector.BeginBatch(/*undoable=*/false);
     for (uint64_t n = 0; n < kFoldBatchEvents && cursor.Valid(); ++n, cursor.Next()) {
       Status s = projector.Apply(cursor.event(), &writer);
       if (!s.ok()) {

@@ -170,18 +170,25 @@ class Projector {
   virtual ~Projector() = default;
   virtual Status Apply(const RecordedEvent& event, ProjectionWriter* writer) = 0;
 
-  // A batch fold (rebuild, catch-up: many events, no rollback) is BeginBatch, Apply for each
-  // event, then EndBatch with the same writer before the writer's rows are written. Between
-  // the two, Apply may keep rows it changed in its own (decoded) form instead of putting them
-  // at every event; EndBatch puts them. After EndBatch the writer must hold exactly the rows
-  // that Apply alone would have put. AbortBatch drops what was kept (the fold failed).
+  // A batch (a fold of the log: rebuild, catch-up; or one group commit) is BeginBatch, Apply
+  // for each event, then EndBatch with the same writer before the writer's rows are written.
+  // Between the two, Apply may keep rows it changed in its own (decoded) form instead of
+  // putting them at every event; EndBatch puts them. After EndBatch the writer must hold exactly
+  // the rows that Apply alone would have put. AbortBatch drops what was kept (the fold failed).
+  // undoable (a group commit): Rollback(mark) undoes what Apply kept since Mark() returned mark
+  // (a writer of the group whose projection failed; the writer's own rows are undone by the
+  // ProjectionWriter). A fold never rolls back and pays nothing for it.
   // The defaults keep nothing.
-  virtual void BeginBatch() {}
+  virtual void BeginBatch(bool undoable) { (void)undoable; }
   virtual Status EndBatch(ProjectionWriter* writer) {
     (void)writer;
     return Status::OK();
   }
   virtual void AbortBatch() {}
+  // REQUIRES: in a batch begun undoable.
+  virtual size_t Mark() const { return 0; }
+  // REQUIRES: in a batch begun undoable; mark from Mark(), no later than the marks since.
+  virtual void Rollback(size_t mark) { (void)mark; }
 
   // The version of the rows' keys and encodings this projector writes. The store keeps the
   // version its projections were built with (meta "projection-layout"; a store from before the

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 #include <system_error>
+#include <type_traits>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -105,13 +107,18 @@ bool CasePayment(const fb::Event& e, const CaseState& s, Payment* p) {
 // The state a row holds before an event: from the rows kept in a batch (kept non-null), else
 // read through the writer and decoded (and, in a batch, kept from now on). *state points into
 // kept or at *local; *found says whether the row existed.
+// With undo (an undoable batch), the kept row's state before this event is saved first.
 template <typename State>
 Status RowState(ledger::ProjectionWriter* w, const std::string& key, uint64_t position,
                 bool (*decode)(std::string_view, State*),
-                std::unordered_map<std::string, State>* kept, State* local, State** state,
-                bool* found) {
+                std::unordered_map<std::string, State>* kept, std::vector<KeptRowUndo>* undo,
+                State* local, State** state, bool* found) {
+  SHEBAO_ASSERT(undo == nullptr || kept != nullptr);
   if (kept != nullptr) {
     if (auto it = kept->find(key); it != kept->end()) {
+      if (undo != nullptr) {
+        undo->push_back({key, std::optional<State>(it->second)});
+      }
       *state = &it->second;
       *found = true;
       return Status::OK();
@@ -122,12 +129,17 @@ Status RowState(ledger::ProjectionWriter* w, const std::string& key, uint64_t po
   Status s = w->Get(key, &bytes, found);
   if (!s.ok()) return s;
   if (*found && !decode(bytes, local)) return Malformed(key, position);
-  *state = kept != nullptr ? &kept->emplace(key, std::move(*local)).first->second : local;
+  if (kept == nullptr) {
+    *state = local;
+    return Status::OK();
+  }
+  if (undo != nullptr) undo->push_back({key, std::optional<State>()});
+  *state = &kept->emplace(key, std::move(*local)).first->second;
   return Status::OK();
 }
 
 Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
-                 std::unordered_map<std::string, CaseState>* kept) {
+                 std::unordered_map<std::string, CaseState>* kept, std::vector<KeptRowUndo>* undo) {
   const fb::Event& e = *re.event();
   // "case/<year>/<child>"
   const std::string_view stream = View(e.stream_id());
@@ -149,7 +161,7 @@ Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
   bool found = false;
   CaseState local;
   CaseState* row = nullptr;
-  Status s = RowState(w, key, re.position, DecodeCaseState, kept, &local, &row, &found);
+  Status s = RowState(w, key, re.position, DecodeCaseState, kept, undo, &local, &row, &found);
   if (!s.ok()) return s;
   CaseState& state = *row;
   const bool was_open = found && NextStepOf(state).step != Step::none;
@@ -178,7 +190,7 @@ Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
 }
 
 Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
-                       std::unordered_map<std::string, EmploymentState>* kept) {
+                 std::unordered_map<std::string, EmploymentState>* kept, std::vector<KeptRowUndo>* undo) {
   const fb::Event& e = *re.event();
   const std::string_view stream = View(e.stream_id());  // "employer/<uscc>/<employee>"
   const size_t slash = stream.find('/', 9);
@@ -189,7 +201,7 @@ Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter
   bool found = false;
   EmploymentState local;
   EmploymentState* state = nullptr;
-  Status s = RowState(w, key, re.position, DecodeEmploymentState, kept, &local, &state, &found);
+  Status s = RowState(w, key, re.position, DecodeEmploymentState, kept, undo, &local, &state, &found);
   if (!s.ok()) return s;
   ApplyEmploymentEvent(state, e, re.position);
   if (kept == nullptr) w->Put(key, EncodeEmploymentState(*state));
@@ -215,13 +227,13 @@ Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter
 }
 
 Status ApplyOrg(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
-                std::unordered_map<std::string, OrgState>* kept) {
+                 std::unordered_map<std::string, OrgState>* kept, std::vector<KeptRowUndo>* undo) {
   const fb::Event& e = *re.event();
   const std::string key = OrgKey(View(e.stream_id()).substr(4));
   bool found = false;
   OrgState local;
   OrgState* state = nullptr;
-  Status s = RowState(w, key, re.position, DecodeOrgState, kept, &local, &state, &found);
+  Status s = RowState(w, key, re.position, DecodeOrgState, kept, undo, &local, &state, &found);
   if (!s.ok()) return s;
   ApplyOrgEvent(state, e, re.position);
   if (kept == nullptr) w->Put(key, EncodeOrgState(*state));
@@ -243,17 +255,47 @@ std::string QueueAgencyOf(const CaseState& s) {
 
 Status DomainProjector::Apply(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w) {
   const std::string_view stream = View(re.event()->stream_id());
-  if (stream.starts_with("case/")) return ApplyCase(re, w, in_batch_ ? &cases_ : nullptr);
+  std::vector<KeptRowUndo>* undo = undoable_ ? &undo_ : nullptr;
+  if (stream.starts_with("case/")) return ApplyCase(re, w, in_batch_ ? &cases_ : nullptr, undo);
   if (stream.starts_with("employer/")) {
-    return ApplyEmployment(re, w, in_batch_ ? &employments_ : nullptr);
+    return ApplyEmployment(re, w, in_batch_ ? &employments_ : nullptr, undo);
   }
-  if (stream.starts_with("org/")) return ApplyOrg(re, w, in_batch_ ? &orgs_ : nullptr);
+  if (stream.starts_with("org/")) return ApplyOrg(re, w, in_batch_ ? &orgs_ : nullptr, undo);
   return Status::OK();  // other streams have no projection
 }
 
-void DomainProjector::BeginBatch() {
-  SHEBAO_ASSERT(!in_batch_ && cases_.empty() && employments_.empty() && orgs_.empty());
+void DomainProjector::BeginBatch(bool undoable) {
+  SHEBAO_ASSERT(!in_batch_ && cases_.empty() && employments_.empty() && orgs_.empty() &&
+                undo_.empty());
   in_batch_ = true;
+  undoable_ = undoable;
+}
+
+size_t DomainProjector::Mark() const {
+  SHEBAO_ASSERT(in_batch_ && undoable_);
+  return undo_.size();
+}
+
+void DomainProjector::Rollback(size_t mark) {
+  SHEBAO_ASSERT(in_batch_ && undoable_ && mark <= undo_.size());
+  while (undo_.size() > mark) {
+    KeptRowUndo& u = undo_.back();
+    std::visit(
+        [&](auto& previous) {
+          using State = typename std::remove_reference_t<decltype(previous)>::value_type;
+          std::unordered_map<std::string, State>* kept = nullptr;
+          if constexpr (std::is_same_v<State, CaseState>) kept = &cases_;
+          if constexpr (std::is_same_v<State, EmploymentState>) kept = &employments_;
+          if constexpr (std::is_same_v<State, OrgState>) kept = &orgs_;
+          if (previous.has_value()) {
+            kept->insert_or_assign(u.key, std::move(*previous));
+          } else {
+            SHEBAO_ASSERT(kept->erase(u.key) == 1);
+          }
+        },
+        u.previous);
+    undo_.pop_back();
+  }
 }
 
 ledger::Status DomainProjector::EndBatch(ledger::ProjectionWriter* w) {
@@ -267,6 +309,8 @@ ledger::Status DomainProjector::EndBatch(ledger::ProjectionWriter* w) {
 
 void DomainProjector::AbortBatch() {
   in_batch_ = false;
+  undoable_ = false;
+  undo_.clear();
   cases_.clear();
   employments_.clear();
   orgs_.clear();

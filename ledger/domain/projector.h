@@ -12,14 +12,25 @@
 // auditor's replay.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <variant>
+#include <vector>
 
 #include "ledger/domain/case_state.h"
 #include "ledger/domain/employer.h"
 #include "ledger/event_store.h"
 
 namespace shebao::domain {
+
+// A row DomainProjector keeps in an undoable batch, as it was before one Apply: nullopt if
+// that Apply added it.
+struct KeptRowUndo {
+  std::string key;
+  std::variant<std::optional<CaseState>, std::optional<EmploymentState>, std::optional<OrgState>>
+      previous;
+};
 
 class DomainProjector final : public ledger::Projector {
  public:
@@ -29,18 +40,24 @@ class DomainProjector final : public ledger::Projector {
   // re-encoded a case's whole row, and an employment's every month, at each of its events.
   // Payment and queue rows are put at once, as outside a batch. Because of that batch state, one
   // DomainProjector serves one store at a time (Apply alone keeps no state).
-  void BeginBatch() override;
+  // A group commit's batch is undoable: the first change of a kept row by each Apply saves the
+  // row's earlier state (a copy, cheaper than decoding and encoding the row at every event).
+  void BeginBatch(bool undoable) override;
   ledger::Status EndBatch(ledger::ProjectionWriter* writer) override;
   void AbortBatch() override;
+  size_t Mark() const override;
+  void Rollback(size_t mark) override;
   // 2: a person's case and payment rows under "R/<id>/" (projection_rows.h); 1 had them
   // under "C/" and "P/".
   uint64_t layout_version() const override { return 2; }
 
  private:
   bool in_batch_ = false;
+  bool undoable_ = false;
   std::unordered_map<std::string, CaseState> cases_;
   std::unordered_map<std::string, EmploymentState> employments_;
   std::unordered_map<std::string, OrgState> orgs_;
+  std::vector<KeptRowUndo> undo_;  // in an undoable batch: one entry per Apply that kept a row
 };
 
 // The agency whose queue holds a case: the agency it was submitted to, else the agency of
