@@ -256,61 +256,49 @@ TEST_CASE("city: generation speed for 100k children" * doctest::skip()) {
                   D(s.lines) / seconds, seconds * 1e9 / D(s.lines)));
 }
 
-TEST_CASE("ExecuteMany gives exactly the outcomes and records of Execute, command by command") {
+namespace {
+
+std::vector<std::string> CityLines(uint64_t children, uint64_t seed) {
   CityOptions o;
-  o.children = 120;
-  o.seed = 5;
+  o.children = children;
+  o.seed = seed;
   std::vector<std::string> lines;
   GenerateCity(o, [&](std::string_view line) { lines.emplace_back(line); });
-  // Retries and conflicts inside one chunk and across chunks, and a refused command.
-  lines.push_back(lines[lines.size() - 1]);
-  lines.push_back(lines[3]);
-  std::string conflict = lines[lines.size() - 3];
-  conflict.replace(conflict.find("\"at\":\"") + 6, 4, "2099");
-  lines.push_back(conflict);
-  lines.push_back(lines[10]);
-  // The same against the chunk being appended while the next is planned (ExecuteMany's
-  // pipeline): each line below repeats one of the chunk just before its own.
-  auto of_previous_chunk = [&](size_t offset) {
-    const size_t chunk = lines.size() / domain::kExecuteChunkMax;  // the pushed line's chunk
-    REQUIRE(chunk >= 1);
-    return lines[(chunk - 1) * domain::kExecuteChunkMax + offset];
-  };
-  lines.push_back(of_previous_chunk(7));  // a retry
-  std::string changed = of_previous_chunk(9);
-  changed.replace(changed.find("\"at\":\"") + 6, 4, "2099");
-  lines.push_back(changed);  // a conflict
-  bool claim_repeated = false;  // a bank reference collected there, under a new key
-  for (size_t k = 0; k < domain::kExecuteChunkMax && !claim_repeated; ++k) {
-    std::string line = of_previous_chunk(k);
+  return lines;
+}
+
+// Three lines aimed at lines[begin, end): a retry of one, its key again with other content (a
+// conflict), and a bank reference collected there taken again under claim_key.
+std::vector<std::string> AimedAt(const std::vector<std::string>& lines, size_t begin, size_t end,
+                                 std::string_view claim_key) {
+  REQUIRE(begin + 10 <= end);
+  REQUIRE(end <= lines.size());
+  std::vector<std::string> aimed = {lines[begin + 7], lines[begin + 9]};
+  aimed[1].replace(aimed[1].find("\"at\":\"") + 6, 4, "2099");
+  for (size_t k = begin; k < end; ++k) {
+    std::string line = lines[k];
     if (line.find("\"bank_ref\"") == std::string::npos) continue;
     const size_t key = line.find("\"key\":\"") + 7;
-    line.replace(key, line.find('"', key) - key, "pipeline-claim");
-    lines.push_back(line);
-    claim_repeated = true;
+    line.replace(key, line.find('"', key) - key, claim_key);
+    aimed.push_back(line);
+    break;
   }
-  REQUIRE(claim_repeated);
+  REQUIRE(aimed.size() == 3);
+  return aimed;
+}
 
-  DomainLedger one, many;
-  std::vector<domain::CommandOutcome> expected;
-  for (const auto& line : lines) expected.push_back(one.Run(line));
-  std::vector<domain::CommandOutcome> got = many.RunMany(lines);
-  REQUIRE(got.size() == expected.size());
-  int rejected = 0, duplicates = 0;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    INFO("line ", i + 1, ": ", lines[i]);
-    CHECK(got[i].rejection.rule == expected[i].rejection.rule);
-    CHECK(got[i].rejection.field == expected[i].rejection.field);
-    CHECK(got[i].duplicate == expected[i].duplicate);
-    CHECK(got[i].first_position == expected[i].first_position);
-    CHECK(got[i].last_position == expected[i].last_position);
-    rejected += got[i].rejection.ok() ? 0 : 1;
-    duplicates += got[i].duplicate ? 1 : 0;
-  }
-  CHECK(rejected >= 3);
-  CHECK(duplicates >= 4);
+void CheckSameOutcome(const domain::CommandOutcome& got, const domain::CommandOutcome& expected) {
+  CHECK(got.rejection.rule == expected.rejection.rule);
+  CHECK(got.rejection.field == expected.rejection.field);
+  CHECK(got.duplicate == expected.duplicate);
+  CHECK(got.first_position == expected.first_position);
+  CHECK(got.last_position == expected.last_position);
+}
+
+// The same log head and the same case, employment and organisation rows (they carry no
+// recording time: byte-identical), and a sound chain.
+void CheckSameRecords(DomainLedger& one, DomainLedger& many) {
   CHECK(many.store().head().position == one.store().head().position);
-  // Case, employment and organisation rows carry no recording time: byte-identical.
   auto a = one.DumpProjections(), b = many.DumpProjections();
   std::erase_if(a, [](const auto& kv) { return domain::RowFamily(kv.first) == 'P'; });
   std::erase_if(b, [](const auto& kv) { return domain::RowFamily(kv.first) == 'P'; });
@@ -320,36 +308,58 @@ TEST_CASE("ExecuteMany gives exactly the outcomes and records of Execute, comman
   CHECK(many.store().VerifyChain(&checked).ok());
 }
 
+}  // namespace
+
+TEST_CASE("ExecuteMany gives exactly the outcomes and records of Execute, command by command") {
+  std::vector<std::string> lines = CityLines(120, 5);
+  // Retries and conflicts inside one chunk and across chunks, and a refused command.
+  lines.push_back(lines[lines.size() - 1]);
+  lines.push_back(lines[3]);
+  std::string conflict = lines[lines.size() - 3];
+  conflict.replace(conflict.find("\"at\":\"") + 6, 4, "2099");
+  lines.push_back(conflict);
+  lines.push_back(lines[10]);
+  // The same against the chunk being appended while the next is planned (ExecuteMany's
+  // pipeline): the lines below repeat ones of the chunk just before their own.
+  const size_t chunk = lines.size() / domain::kExecuteChunkMax;  // the pushed lines' chunk
+  REQUIRE(chunk >= 1);
+  REQUIRE((lines.size() + 3) / domain::kExecuteChunkMax == chunk);
+  for (std::string& line : AimedAt(lines, (chunk - 1) * domain::kExecuteChunkMax,
+                                   chunk * domain::kExecuteChunkMax, "pipeline-claim")) {
+    lines.push_back(std::move(line));
+  }
+
+  DomainLedger one, many;
+  std::vector<domain::CommandOutcome> expected;
+  for (const auto& line : lines) expected.push_back(one.Run(line));
+  std::vector<domain::CommandOutcome> got = many.RunMany(lines);
+  REQUIRE(got.size() == expected.size());
+  int rejected = 0, duplicates = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    INFO("line ", i + 1, ": ", lines[i]);
+    CheckSameOutcome(got[i], expected[i]);
+    rejected += got[i].rejection.ok() ? 0 : 1;
+    duplicates += got[i].duplicate ? 1 : 0;
+  }
+  CHECK(rejected >= 3);
+  CHECK(duplicates >= 4);
+  CheckSameRecords(one, many);
+}
+
 TEST_CASE("CommandBatch: a call's last chunk still appending while the next lines are planned") {
   // `shebao ingest` feeds lines through CommandBatch, which lets each ExecuteMany return with
   // its last chunk still appending and plans the next call's first chunk against it. Lines
   // aimed at that chunk (a retry, a conflicting reuse of a key, a bank reference taken again
   // under a new key) must be answered as Execute answers them, line by line, in line order.
-  CityOptions o;
-  o.children = 120;
-  o.seed = 11;
-  std::vector<std::string> lines;
-  GenerateCity(o, [&](std::string_view line) { lines.emplace_back(line); });
+  std::vector<std::string> lines = CityLines(120, 11);
   constexpr size_t kLinesPerCall = 700;  // calls end with a partial chunk: 512 + 188 lines
   REQUIRE(lines.size() > 4 * kLinesPerCall);
   for (size_t call : {2, 4}) {
     // The last chunk of call - 1 (lines [call * 700 - 188, call * 700)) is appending while
     // the first chunk of call is planned: aim the first lines of call at it.
     const size_t last_chunk = call * kLinesPerCall - (kLinesPerCall - domain::kExecuteChunkMax);
-    std::vector<std::string> aimed;
-    aimed.push_back(lines[last_chunk + 5]);  // a retry
-    std::string changed = lines[last_chunk + 9];
-    changed.replace(changed.find("\"at\":\"") + 6, 4, "2099");
-    aimed.push_back(changed);  // the same key, other content: a conflict
-    for (size_t k = last_chunk; k < call * kLinesPerCall; ++k) {
-      std::string line = lines[k];
-      if (line.find("\"bank_ref\"") == std::string::npos) continue;
-      const size_t key = line.find("\"key\":\"") + 7;
-      line.replace(key, line.find('"', key) - key, fmt::format("in-flight-claim-{}", call));
-      aimed.push_back(line);  // the bank reference again, under a new key
-      break;
-    }
-    REQUIRE(aimed.size() == 3);
+    std::vector<std::string> aimed = AimedAt(lines, last_chunk, call * kLinesPerCall,
+                                             fmt::format("in-flight-claim-{}", call));
     aimed.push_back("{\"command\": not json");  // a line that does not parse, among them
     lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(call * kLinesPerCall),
                  aimed.begin(), aimed.end());
@@ -364,15 +374,14 @@ TEST_CASE("CommandBatch: a call's last chunk still appending while the next line
     expected.push_back(expected_parse.back().ok() ? one.Run(line) : domain::CommandOutcome());
   }
   std::vector<uint64_t> reported_lines;
-  std::vector<domain::Rejection> got_rejection;
   std::vector<domain::CommandOutcome> got;
   {
     tools::CommandBatch batch(&many.handler(), kLinesPerCall,
                               [&](uint64_t n, const domain::Rejection& r,
                                   const domain::CommandOutcome& out) {
                                 reported_lines.push_back(n);
-                                got_rejection.push_back(r);
                                 got.push_back(out);
+                                got.back().rejection = r;
                               });
     for (size_t i = 0; i < lines.size(); ++i) REQUIRE(batch.Add(i + 1, lines[i]).ok());
     // Lines are reported only once their append has landed: the last call's are still held.
@@ -385,29 +394,18 @@ TEST_CASE("CommandBatch: a call's last chunk still appending while the next line
     INFO("line ", i + 1, ": ", lines[i]);
     CHECK(reported_lines[i] == i + 1);
     if (!expected_parse[i].ok()) {
-      CHECK(got_rejection[i].rule == expected_parse[i].rule);
+      CHECK(got[i].rejection.rule == expected_parse[i].rule);
       ++unparsed;
       continue;
     }
-    CHECK(got_rejection[i].rule == expected[i].rejection.rule);
-    CHECK(got[i].rejection.field == expected[i].rejection.field);
-    CHECK(got[i].duplicate == expected[i].duplicate);
-    CHECK(got[i].first_position == expected[i].first_position);
-    CHECK(got[i].last_position == expected[i].last_position);
+    CheckSameOutcome(got[i], expected[i]);
     rejected += got[i].rejection.ok() ? 0 : 1;
     duplicates += got[i].duplicate ? 1 : 0;
   }
   CHECK(unparsed == 2);
   CHECK(rejected >= 4);  // two conflicts, two bank references taken
   CHECK(duplicates >= 2);
-  CHECK(many.store().head().position == one.store().head().position);
-  auto a = one.DumpProjections(), b = many.DumpProjections();
-  std::erase_if(a, [](const auto& kv) { return domain::RowFamily(kv.first) == 'P'; });
-  std::erase_if(b, [](const auto& kv) { return domain::RowFamily(kv.first) == 'P'; });
-  CHECK(a.size() > 100);
-  CHECK(a == b);
-  uint64_t checked = 0;
-  CHECK(many.store().VerifyChain(&checked).ok());
+  CheckSameRecords(one, many);
 }
 
 namespace {
@@ -437,28 +435,13 @@ class FailingProjector final : public ledger::Projector {
   std::unordered_set<std::string> fail_;
 };
 
-std::map<std::string, std::string> Rows(const ledger::EventStore& store) {
-  std::map<std::string, std::string> rows;
-  auto view = store.NewReadView();
-  REQUIRE(view->Scan("", [&](std::string_view k, std::string_view v) {
-                rows.emplace(std::string(k), std::string(v));
-                return true;
-              }).ok());
-  return rows;
-}
-
 }  // namespace
 
 TEST_CASE("a group commit's writer whose projection fails leaves the group's rows as without it") {
   // In a group commit the projector keeps each row decoded across the group's writers; a writer
   // whose projection fails after changing a kept row must leave it as the writers before it did.
-  CityOptions o;
-  o.children = 40;
-  o.seed = 3;
   DomainLedger source;
-  std::vector<std::string> lines;
-  GenerateCity(o, [&](std::string_view line) { lines.emplace_back(line); });
-  source.RunMany(lines);
+  source.RunMany(CityLines(40, 3));
   // The city's batches again (stored events carry their envelope; the store restamps it).
   std::vector<ledger::AppendBatch> batches;
   for (uint64_t from = 1; from <= source.store().head().position;) {
@@ -523,7 +506,7 @@ TEST_CASE("a group commit's writer whose projection fails leaves the group's row
   append_all(*without, kept_batches, {});
   REQUIRE(with->head().position == without->head().position);
   CHECK(with->head().hash == without->head().hash);
-  const auto rows_with = Rows(*with), rows_without = Rows(*without);
+  const auto rows_with = ProjectionRows(*with), rows_without = ProjectionRows(*without);
   CHECK(rows_with.size() > 200);
   CHECK(rows_with == rows_without);
 }

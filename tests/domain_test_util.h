@@ -171,15 +171,7 @@ class DomainLedger {
   }
 
   // Every projection row, in key order.
-  std::map<std::string, std::string> DumpProjections() {
-    std::map<std::string, std::string> rows;
-    auto view = store_->NewReadView();
-    REQUIRE(view->Scan("", [&](std::string_view k, std::string_view v) {
-                  rows.emplace(std::string(k), std::string(v));
-                  return true;
-                }).ok());
-    return rows;
-  }
+  std::map<std::string, std::string> DumpProjections() { return ProjectionRows(*store_); }
 
   domain::EmploymentState Employment(std::string_view uscc, std::string_view employee) {
     domain::EmploymentState state;

@@ -17,6 +17,7 @@ using namespace shebao;
 using namespace shebao::ledger;
 using shebao::testing::AmountOf;
 using shebao::testing::OneEventBatch;
+using shebao::testing::ProjectionRows;
 using shebao::testing::TempDir;
 
 namespace {
@@ -56,16 +57,6 @@ class TotalProjector final : public Projector {
   uint64_t layout_version() const override { return 2; }
 };
 
-std::map<std::string, std::string> Dump(const EventStore& store) {
-  std::map<std::string, std::string> rows;
-  auto view = store.NewReadView();
-  REQUIRE(view->Scan("", [&](std::string_view k, std::string_view v) {
-                rows.emplace(std::string(k), std::string(v));
-                return true;
-              }).ok());
-  return rows;
-}
-
 std::unique_ptr<EventStore> Open(const std::string& path, Projector* projector) {
   StoreOptions options;
   options.sync = false;
@@ -104,7 +95,7 @@ TEST_CASE("projections are written with their events and rebuild byte-identicall
   for (int i = 3; i < 500; i += 7, ++count) sum += i;
   CHECK(value == std::to_string(count) + "," + std::to_string(sum));
 
-  const auto live = Dump(*store);
+  const auto live = ProjectionRows(*store);
   CHECK(live.size() == 7 + 500);
   uint64_t calls = 0;
   Status s = store->RebuildProjections([&](uint64_t done, uint64_t total) {
@@ -114,11 +105,11 @@ TEST_CASE("projections are written with their events and rebuild byte-identicall
   });
   REQUIRE_MESSAGE(s.ok(), s.ToString());
   CHECK(calls >= 1);
-  CHECK(Dump(*store) == live);
+  CHECK(ProjectionRows(*store) == live);
   CHECK(store->projection_position() == 500);
   // Live updates continue in the new generation.
   AppendSome(*store, 500, 510);
-  CHECK(Dump(*store).size() == 7 + 510);
+  CHECK(ProjectionRows(*store).size() == 7 + 510);
 }
 
 TEST_CASE("a rebuild compacts the projections: the old generation is gone from the files") {
@@ -128,7 +119,7 @@ TEST_CASE("a rebuild compacts the projections: the old generation is gone from t
     auto store = Open(dir.path(), &projector);
     AppendSome(*store, 0, 300);
     REQUIRE(store->RebuildProjections(nullptr).ok());
-    CHECK(Dump(*store).size() == 7 + 300);
+    CHECK(ProjectionRows(*store).size() == 7 + 300);
   }
   // Read the files as RocksDB holds them, range deletions ignored: rows of the old generation
   // (byte 0) would still be there under the rebuild's DeleteRange without the compaction.
@@ -162,16 +153,16 @@ TEST_CASE("an interrupted rebuild leaves the old projections readable and resume
   SumProjector projector;
   auto store = Open(dir.path(), &projector);
   AppendSome(*store, 0, 40'000);
-  const auto live = Dump(*store);
+  const auto live = ProjectionRows(*store);
   // Stop after the first batch of events.
   Status s = store->RebuildProjections(
       [](uint64_t done, uint64_t) { return done < kFoldBatchEvents; });
   CHECK(s.code() == Code::interrupted);
   // Readers still see the complete old generation.
-  CHECK(Dump(*store) == live);
+  CHECK(ProjectionRows(*store) == live);
   // Appends go on meanwhile (into the active generation).
   AppendSome(*store, 40'000, 40'005);
-  const auto live2 = Dump(*store);
+  const auto live2 = ProjectionRows(*store);
   // A reopen, then the next rebuild resumes and finishes.
   store.reset();
   store = Open(dir.path(), &projector);
@@ -183,7 +174,7 @@ TEST_CASE("an interrupted rebuild leaves the old projections readable and resume
   REQUIRE_MESSAGE(s.ok(), s.ToString());
   // It resumed after the batch folded before the interruption instead of restarting.
   CHECK(first_done == 2 * kFoldBatchEvents);
-  CHECK(Dump(*store) == live2);
+  CHECK(ProjectionRows(*store) == live2);
 }
 
 TEST_CASE("events appended without a projector are folded in on the next open") {
@@ -199,9 +190,9 @@ TEST_CASE("events appended without a projector are folded in on the next open") 
   }
   auto store = Open(dir.path(), &projector);
   CHECK(store->projection_position() == 300);
-  const auto caught_up = Dump(*store);
+  const auto caught_up = ProjectionRows(*store);
   REQUIRE(store->RebuildProjections(nullptr).ok());
-  CHECK(Dump(*store) == caught_up);
+  CHECK(ProjectionRows(*store) == caught_up);
 }
 
 TEST_CASE("a read view is a snapshot: later appends do not show in it") {
@@ -254,7 +245,7 @@ TEST_CASE("projections of another layout are rebuilt by a writer and refused to 
   DeleteMeta(dir.path(), keys::kProjectionLayoutKey);
   {
     auto store = Open(dir.path(), &sums);
-    CHECK(Dump(*store).size() == 7 + 100);
+    CHECK(ProjectionRows(*store).size() == 7 + 100);
   }
   // A reader of layout 2 gets a named error, and the store is left as it was.
   {
@@ -268,13 +259,13 @@ TEST_CASE("projections of another layout are rebuilt by a writer and refused to 
   }
   {
     auto store = Open(dir.path(), &sums);
-    CHECK(Dump(*store).size() == 7 + 100);
+    CHECK(ProjectionRows(*store).size() == 7 + 100);
   }
   // A writer of layout 2 rebuilds them: only its rows, at the head, the same as a rebuild.
   std::map<std::string, std::string> rebuilt;
   {
     auto store = Open(dir.path(), &totals);
-    rebuilt = Dump(*store);
+    rebuilt = ProjectionRows(*store);
     CHECK(store->projection_position() == 100);
     CHECK(rebuilt.size() == 7);
     for (const auto& [key, value] : rebuilt) CHECK(key.starts_with("total/"));
@@ -311,5 +302,5 @@ TEST_CASE("a ledger whose projections were never built takes the layout of its f
   std::unique_ptr<EventStore> store;
   Status s = EventStore::Open(dir.path(), options, &store);
   REQUIRE_MESSAGE(s.ok(), s.ToString());
-  CHECK(Dump(*store).size() == 7);
+  CHECK(ProjectionRows(*store).size() == 7);
 }

@@ -1,8 +1,11 @@
 // Helpers shared by the tests: temporary ledger directories and small realistic events.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <string_view>
@@ -67,6 +70,17 @@ inline ledger::AppendBatch OneEventBatch(std::string_view stream, std::string_vi
 
 inline int64_t AmountOf(const ledger::RecordedEvent& e) {
   return e.event()->payload_as_PremiumCollected()->amount_fen();
+}
+
+// Every projection row the store's queries see (its active generation), in key order.
+inline std::map<std::string, std::string> ProjectionRows(const ledger::EventStore& store) {
+  std::map<std::string, std::string> rows;
+  auto view = store.NewReadView();
+  REQUIRE(view->Scan("", [&](std::string_view k, std::string_view v) {
+                rows.emplace(std::string(k), std::string(v));
+                return true;
+              }).ok());
+  return rows;
 }
 
 }  // namespace shebao::testing

@@ -51,8 +51,9 @@ class CommandHandler {
   // chunk of up to kExecuteChunkMax commands against the states the earlier ones leave, and
   // appends the chunk in one group commit (EventStore::AppendMany). While a chunk is appended
   // (on a helper thread the handler keeps), the next is planned; every append has landed when
-  // the call returns, failed or not (but see leave_last_appending). REQUIRES: states_from_projections, no other writer on the
-  // store meanwhile (positions are predicted), and one ExecuteMany at a time on a handler.
+  // the call returns, failed or not (but see leave_last_appending). REQUIRES:
+  // states_from_projections, no other writer on the store meanwhile (positions are predicted),
+  // and one ExecuteMany at a time on a handler.
   // Returns non-OK for ledger failures, or if the store refused a planned batch (which this
   // single-writer discipline rules out).
   //
@@ -61,8 +62,8 @@ class CommandHandler {
   // parses its next lines). That chunk's outcomes are set, and its events are in the store, once
   // it lands: when the next ExecuteMany returns (its first chunk is planned against the one
   // still appending, then waits for it; a call with no commands just waits), or FinishAppends
-  // does. REQUIRES then: commands and
-  // *outcomes unchanged and alive until that return, and no Execute before it.
+  // does. REQUIRES then: commands and *outcomes unchanged and alive until that return, and no
+  // Execute before it.
   ledger::Status ExecuteMany(const std::vector<Command>& commands,
                              std::vector<CommandOutcome>* outcomes,
                              bool leave_last_appending = false);
