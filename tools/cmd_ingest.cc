@@ -3,8 +3,8 @@
 // if any line was rejected. Idempotent: ingesting the same file again appends nothing.
 //
 // Durability: appends are written without a per-line fsync and the write-ahead log is synced
-// every kIngestSyncEveryLines lines (what has been appended by then) and at the end; the summary (the acknowledgement) is printed
-// only after the final sync. A crash before it may lose the unsynced tail; running the same
+// every kIngestSyncEveryLines lines (what has been appended by then) and at the end; the
+// summary (the acknowledgement) is printed only after the final sync. A crash before it may lose the unsynced tail; running the same
 // file again restores it, because every line is idempotent.
 #include <fstream>
 #include <iostream>

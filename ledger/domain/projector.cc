@@ -139,7 +139,8 @@ Status RowState(ledger::ProjectionWriter* w, const std::string& key, uint64_t po
 }
 
 Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
-                 std::unordered_map<std::string, CaseState>* kept, std::vector<KeptRowUndo>* undo) {
+                 std::unordered_map<std::string, CaseState>* kept,
+                 std::vector<KeptRowUndo>* undo) {
   const fb::Event& e = *re.event();
   // "case/<year>/<child>"
   const std::string_view stream = View(e.stream_id());
@@ -190,7 +191,8 @@ Status ApplyCase(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
 }
 
 Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
-                 std::unordered_map<std::string, EmploymentState>* kept, std::vector<KeptRowUndo>* undo) {
+                       std::unordered_map<std::string, EmploymentState>* kept,
+                       std::vector<KeptRowUndo>* undo) {
   const fb::Event& e = *re.event();
   const std::string_view stream = View(e.stream_id());  // "employer/<uscc>/<employee>"
   const size_t slash = stream.find('/', 9);
@@ -201,7 +203,8 @@ Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter
   bool found = false;
   EmploymentState local;
   EmploymentState* state = nullptr;
-  Status s = RowState(w, key, re.position, DecodeEmploymentState, kept, undo, &local, &state, &found);
+  Status s =
+      RowState(w, key, re.position, DecodeEmploymentState, kept, undo, &local, &state, &found);
   if (!s.ok()) return s;
   ApplyEmploymentEvent(state, e, re.position);
   if (kept == nullptr) w->Put(key, EncodeEmploymentState(*state));
@@ -227,7 +230,7 @@ Status ApplyEmployment(const ledger::RecordedEvent& re, ledger::ProjectionWriter
 }
 
 Status ApplyOrg(const ledger::RecordedEvent& re, ledger::ProjectionWriter* w,
-                 std::unordered_map<std::string, OrgState>* kept, std::vector<KeptRowUndo>* undo) {
+                std::unordered_map<std::string, OrgState>* kept, std::vector<KeptRowUndo>* undo) {
   const fb::Event& e = *re.event();
   const std::string key = OrgKey(View(e.stream_id()).substr(4));
   bool found = false;

@@ -40,8 +40,8 @@ class DomainProjector final : public ledger::Projector {
   // re-encoded a case's whole row, and an employment's every month, at each of its events.
   // Payment and queue rows are put at once, as outside a batch. Because of that batch state, one
   // DomainProjector serves one store at a time (Apply alone keeps no state).
-  // A group commit's batch is undoable: the first change of a kept row by each Apply saves the
-  // row's earlier state (a copy, cheaper than decoding and encoding the row at every event).
+  // A group commit's batch is undoable: each Apply first saves the kept row's earlier state (a
+  // copy, cheaper than decoding and encoding the row at every event).
   void BeginBatch(bool undoable) override;
   ledger::Status EndBatch(ledger::ProjectionWriter* writer) override;
   void AbortBatch() override;
