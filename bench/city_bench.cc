@@ -154,7 +154,7 @@ int Ingest(const Args& a) {
   const auto t0 = Clock::now();
   tools::GenerateCity(city, [&](std::string_view line) {
     if (auto s = batch.Add(++lines, line); !s.ok()) Die(s.ToString());
-    if (lines % (2 * tools::kCommandBatchLines) == 0) {  // as `shebao ingest` syncs
+    if (lines % tools::kIngestSyncEveryLines == 0) {  // as `shebao ingest` syncs
       if (auto s = store->SyncWal(); !s.ok()) Die(s.ToString());
     }
   });

@@ -256,18 +256,19 @@ fi
 
 # --- A writer that stops after a sync (kill -9), a second writer, readers meanwhile ---
 note "$SECONDS s: ${_section:-start}"; _section="# --- A writer that stops after a sync (kill -9), a second writer, readers meanwhile ---"
-# The ingest reads stdin: 12,000 lines, then waits. It has synced the WAL after line 10,000 and
-# holds lines 10,001.. in its current batch; its WAL holds acknowledged (synced) events.
+# The ingest reads stdin: 10,540 lines, then waits. It has synced the WAL after line 10,240
+# (tools::kIngestSyncEveryLines, 20 batches of 512 lines) and holds lines 10,241.. in its
+# current batch; its WAL holds acknowledged (synced) events.
 db="$tmp/killed.db"
 "$shebao" --db "$db" init >/dev/null
-head -n 10000 "$tmp/city.jsonl" >"$tmp/first10k.jsonl"
+head -n 10240 "$tmp/city.jsonl" >"$tmp/first10k.jsonl"
 "$shebao" --db "$tmp/first10k.db" ingest -q "$tmp/first10k.jsonl" >/dev/null
 synced=$(head_position "$tmp/first10k.db")
 mkfifo "$tmp/fifo"
 "$shebao" --db "$db" ingest -q - <"$tmp/fifo" >"$tmp/killed.out" 2>&1 &
 writer=$!
 exec 3>"$tmp/fifo"
-head -n 12000 "$tmp/city.jsonl" >&3
+head -n 10540 "$tmp/city.jsonl" >&3
 for _ in $(seq 1 300); do
   [ "$(head_position "$db" 2>/dev/null)" = "$synced" ] && break
   sleep 0.1

@@ -3,9 +3,10 @@
 // if any line was rejected. Idempotent: ingesting the same file again appends nothing.
 //
 // Durability: appends are written without a per-line fsync and the write-ahead log is synced
-// every kIngestSyncEveryLines lines (what has been appended by then) and at the end; the
-// summary (the acknowledgement) is printed only after the final sync. A crash before it may lose the unsynced tail; running the same
-// file again restores it, because every line is idempotent.
+// every tools::kIngestSyncEveryLines lines (what has been appended by then) and at the end;
+// the summary (the acknowledgement) is printed only after the final sync. A crash before it
+// may lose the unsynced tail; running the same file again restores it, because every line is
+// idempotent.
 #include <fstream>
 #include <iostream>
 
@@ -20,11 +21,6 @@
 namespace po = boost::program_options;
 
 namespace shebao::cli {
-namespace {
-
-constexpr uint64_t kIngestSyncEveryLines = 2 * tools::kCommandBatchLines;
-
-}  // namespace
 
 // Loads the calendar and the premium table from options.data_dir; prints the error.
 std::string RejectionLine(uint64_t line_no, const domain::Rejection& r) {
@@ -115,7 +111,7 @@ int CmdIngest(const GlobalOptions& options, const std::vector<std::string>& args
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     s = batch.Add(line_no, line);
     if (!s.ok()) return stop(s);
-    if (++since_sync >= kIngestSyncEveryLines) {
+    if (++since_sync >= tools::kIngestSyncEveryLines) {
       // What has been appended so far (the lines still in the batch, or still appending, are
       // synced by a later call); the append running meanwhile is not held up.
       s = store->SyncWal();

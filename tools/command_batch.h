@@ -12,10 +12,17 @@
 
 namespace shebao::tools {
 
-// Lines per ExecuteMany for `shebao ingest`, `shebao demo` and the city benchmark: several of
-// ExecuteMany's chunks, so that its pipeline (plan one chunk while the last is appended) runs
-// most of the time; a call's last chunk is appended with nothing to overlap.
-inline constexpr size_t kCommandBatchLines = 5'000;
+// Lines per ExecuteMany for `shebao ingest`, `shebao demo` and the city benchmark: one of its
+// chunks. The chunk is left appending on the handler's helper thread while the next lines are
+// parsed and planned, so parsing overlaps an append at every chunk; with several chunks a call
+// (5,000 lines before 2026-12-01) each call's parse left the helper idle (measured: 20% of the
+// ingest's wall time, half that with one chunk a call).
+inline constexpr size_t kCommandBatchLines = domain::kExecuteChunkMax;
+
+// `shebao ingest` (and the city benchmark, alike) syncs the WAL after every this many lines: a
+// whole number of batches, so that a reader sees exactly the synced lines' events while the
+// writer waits for more input within a batch (tests/fault_test.sh).
+inline constexpr size_t kIngestSyncEveryLines = 20 * kCommandBatchLines;
 
 class CommandBatch {
  public:
