@@ -8,11 +8,14 @@
 #include <string>
 
 #include "ledger/domain/calendar.h"
+#include "ledger/domain/command.h"
+#include "ledger/domain/command_handler.h"
 #include "ledger/domain/dates.h"
 #include "ledger/domain/ids.h"
 #include "ledger/domain/premium_table.h"
 #include "ledger/domain/projection_rows.h"
 #include "ledger/rocks_options.h"
+#include "ledger/sha256.h"
 #include "ledger/domain/rule.h"
 #include "ledger/domain/waiting_period.h"
 #include "tests/test_util.h"
@@ -668,4 +671,25 @@ TEST_CASE("projection keys and case stream ids: their exact text") {
   CHECK(CaseStreamId(42, "x") == "case/42/x");
   CHECK(CaseStreamId(-7, "") == "case/-7/");
   CHECK(CaseStreamId(std::numeric_limits<int>::min(), "x") == "case/-2147483648/x");
+}
+
+// A command's digest is stored in the idempotency record of its batch (the content digest): a
+// retry of a recorded line is a duplicate only if it hashes alike. These digests were computed
+// by the first implementation; any later one must give the same bytes, or every ledger written
+// before it would refuse its retries as idempotency conflicts.
+TEST_CASE("command digest: the same bytes as ever, for string, number and true/false fields") {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {R"({"command":"confirm_low_income_list","key":"mz-2026-0042-02","at":"2025-10-09T09:00:00","actor":{"role":"guardian","id":"11010519491231002X"},"child_id":"110105201503010010","coverage_year":2026,"list_no":"MZ-2025-001","low_income_certificate_no":"DB-110105-0042","sealed":true})",
+       "50ce36485e7c1aa0f1be03679d96f2247a6c1240b913b6c5794fcc372695241c"},
+      {R"({"command":"collect_premium","key":"sch-2026-0001-10","at":"2025-09-20T10:00:00","actor":{"role":"bank","org":"102100099996","id":"teller-42"},"child_id":"110105201503010010","coverage_year":2026,"amount_fen":40000,"bank_ref":"ICBC-20250920-000001"})",
+       "d25a5f522ce7f950e924dc9c180085f69d232655f73ae609488872ee4be860b4"},
+      {R"({"command":"register_employee","key":"emp-91110000600037341L-0001","at":"2026-01-02T10:00:00","actor":{"role":"employer","org":"91110000600037341L","id":"hr-1"},"employee_id":"440308199901101512","employee_name":"赵六","start_month":"2026-01"})",
+       "6e3804f38d14db438ba0fa8d4283d4cc76230980fd5b906132de87780a01b1f4"},
+  };
+  for (const auto& [line, hex] : cases) {
+    CAPTURE(line);
+    Command c;
+    REQUIRE(ParseCommand(line, &c).ok());
+    CHECK(shebao::ledger::HexEncode(CommandHandler::CommandDigest(c)) == hex);
+  }
 }

@@ -883,31 +883,52 @@ CommandHandler::CommandHandler(ledger::EventStore* store, const PremiumTable* pr
 }
 
 ledger::Hash256 CommandHandler::CommandDigest(const Command& c) {
-  // A canonical, length-prefixed serialisation: kind, time, actor, channel, sorted fields.
-  ledger::Sha256 hasher;
-  auto put = [&](std::string_view s) {
-    const uint32_t n = static_cast<uint32_t>(s.size());
-    const uint8_t len[4] = {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
-                            static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
-    hasher.Update(len, 4);
-    hasher.Update(s);
+  // A canonical, length-prefixed serialisation: kind, time, actor, channel, sorted fields; each
+  // part as its length (be32) and its bytes. Built in one buffer and hashed once: a hash update
+  // and a formatted string per part were a fifth of the planning of a city ingest (perf).
+  // The bytes must never change: the digest is stored in each batch's idempotency record
+  // (tests/domain_primitives_test.cc "command digest").
+  fmt::memory_buffer bytes;
+  const auto begin_part = [&] {
+    const size_t at = bytes.size();
+    bytes.append(std::string_view("\0\0\0\0", 4));
+    return at;
+  };
+  const auto end_part = [&](size_t at) {
+    const uint32_t n = static_cast<uint32_t>(bytes.size() - at - 4);
+    bytes[at] = static_cast<char>(n >> 24);
+    bytes[at + 1] = static_cast<char>(n >> 16);
+    bytes[at + 2] = static_cast<char>(n >> 8);
+    bytes[at + 3] = static_cast<char>(n);
+  };
+  const auto put = [&](std::string_view part) {
+    const size_t at = begin_part();
+    bytes.append(part);
+    end_part(at);
   };
   put(SpecOf(c.kind).name);
-  put(fmt::format("{}T{}", c.day, c.second));
+  size_t at = begin_part();
+  fmt::format_to(std::back_inserter(bytes), "{}T{}", c.day, c.second);
+  end_part(at);
   put(fb::EnumNameRole(c.actor.role));
   put(c.actor.org);
   put(c.actor.id);
   put(fb::EnumNameChannel(c.channel));
   for (const auto& [name, value] : c.fields) {
     put(name);
-    if (const auto* s = std::get_if<std::string>(&value)) {
-      put(fmt::format("s:{}", *s));
+    at = begin_part();
+    if (const auto* text = std::get_if<std::string>(&value)) {
+      bytes.append(std::string_view("s:"));
+      bytes.append(*text);
     } else if (const auto* i = std::get_if<int64_t>(&value)) {
-      put(fmt::format("i:{}", *i));
+      fmt::format_to(std::back_inserter(bytes), "i:{}", *i);
     } else {
-      put(std::get<bool>(value) ? "b:1" : "b:0");
+      bytes.append(std::string_view(std::get<bool>(value) ? "b:1" : "b:0"));
     }
+    end_part(at);
   }
+  ledger::Sha256 hasher;
+  hasher.Update(bytes.data(), bytes.size());
   return hasher.Finish();
 }
 
