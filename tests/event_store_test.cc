@@ -242,6 +242,48 @@ TEST_CASE("each named append error writes nothing") {
     b.claims = {"bank_ref/2026/A1", "bank_ref/2026/A1"};
     CheckRejected(*store, b, Code::claim_invalid);
   }
+  SUBCASE("invalid_argument: a stream with two expected versions") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    b.expectations.push_back({"s/x", ExpectedVersion::NoStream()});
+    CheckRejected(*store, b, Code::invalid_argument);
+  }
+  // Batches over more streams than ValidateBatchShape compares pairwise (16): the same
+  // refusals from its hashed checks, the one odd stream last.
+  auto many_streams = [](int n) {
+    AppendBatch b;
+    b.idempotency_key = "many";
+    for (int i = 0; i < n; ++i) {
+      const std::string stream = fmt::format("s/{}", i);
+      b.expectations.push_back({stream, ExpectedVersion::Any()});
+      b.events.push_back(PremiumEvent(stream, "many", i + 1));
+    }
+    return b;
+  };
+  SUBCASE("20 streams: accepted") {
+    MustAppend(*store, many_streams(20));
+    CHECK(store->head().position == 21);  // after the seed event
+  }
+  SUBCASE("20 streams: expectation_missing") {
+    AppendBatch b = many_streams(20);
+    b.expectations.pop_back();
+    CheckRejected(*store, b, Code::expectation_missing);
+  }
+  SUBCASE("20 streams: expectation_unused") {
+    AppendBatch b = many_streams(20);
+    b.expectations.push_back({"s/other", ExpectedVersion::Any()});
+    CheckRejected(*store, b, Code::expectation_unused);
+  }
+  SUBCASE("20 streams: invalid_argument, a stream with two expected versions") {
+    AppendBatch b = many_streams(20);
+    b.expectations.push_back({"s/3", ExpectedVersion::Any()});
+    CheckRejected(*store, b, Code::invalid_argument);
+  }
+  SUBCASE("16 claims: claim_invalid, the last repeats the first") {
+    AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
+    for (int i = 0; i < 15; ++i) b.claims.push_back(fmt::format("bank_ref/2026/A{}", i));
+    b.claims.push_back("bank_ref/2026/A0");
+    CheckRejected(*store, b, Code::claim_invalid);
+  }
   SUBCASE("claim_invalid: space inside") {
     AppendBatch b = OneEventBatch("s/x", "x", ExpectedVersion::Any(), 1);
     b.claims = {"bank ref"};
