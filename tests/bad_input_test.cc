@@ -50,6 +50,14 @@ TEST_CASE("malformed JSON: every variant is json_malformed or json_not_object, n
   l.RefusedLine(Issue().Str("pathway", "\\ud800").Json(), Rule::json_malformed);
   // A number beyond 64 bits cannot be parsed at all (one within them is amount_too_large).
   l.RefusedLine(Issue().Raw("coverage_year", "99999999999999999999").Json(), Rule::json_malformed);
+  // A field named twice: valid JSON, but which value would count? Refused, naming the field,
+  // wherever the repeat is (after the envelope's fields, or after the payload's).
+  for (auto [repeat, field] : {std::pair{",\"key\":\"again\"", "key"},
+                               std::pair{",\"pathway\":\"school\"", "pathway"}}) {
+    std::string twice = good;
+    twice.insert(twice.size() - 1, repeat);
+    l.RefusedLine(twice, Rule::json_malformed, field);
+  }
   l.RefusedLine("\"a string\"", Rule::json_not_object);
   l.RefusedLine("null", Rule::json_not_object);
   CHECK(l.store().head().position == 0);
