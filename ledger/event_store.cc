@@ -39,6 +39,22 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status(Code::io_error, fmt::format("{}: {}", what, s.ToString()));
 }
 
+// What one read of key in the idempotency family (its status and value) says: *record is set
+// if the key is recorded and left empty if not. Errors: io_error (the read failed), corruption
+// (a malformed record, naming the key). Every idempotency lookup decodes through here.
+Status IdempotencyOfRead(std::string_view key, const rocksdb::Status& read,
+                         const rocksdb::PinnableSlice& value,
+                         std::optional<keys::IdempotencyRecord>* record) {
+  record->reset();
+  if (read.IsNotFound()) return Status::OK();
+  if (!read.ok()) return FromRocks(read, "idempotency lookup");
+  *record = keys::DecodeIdempotency(value.ToStringView());
+  if (!*record) {
+    return Status(Code::corruption, fmt::format("idempotency record of key {} is malformed", key));
+  }
+  return Status::OK();
+}
+
 Status CorruptionAt(uint64_t position, std::string_view what) {
   return Status(Code::corruption, fmt::format("position {}: {}", position, what));
 }
@@ -417,19 +433,14 @@ Status RocksEventStore::StoredStreamVersion(std::string_view stream_id, uint64_t
 
 Status RocksEventStore::LookupIdempotency(std::string_view key, bool* found,
                                           IdempotencyInfo* info) const {
-  *found = false;
   rocksdb::PinnableSlice value;
-  auto s = db_->Get(rocksdb::ReadOptions(), idempotency_cf(), rocksdb::Slice(key.data(), key.size()),
-                    &value);
-  if (s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return FromRocks(s, "idempotency lookup");
-  auto record = keys::DecodeIdempotency(value.ToStringView());
-  if (!record) return Status(Code::corruption, fmt::format("idempotency record of {} is malformed", key));
-  *found = true;
-  info->first_position = record->first_position;
-  info->last_position = record->last_position;
-  info->content_digest = record->content_digest;
-  return Status::OK();
+  const rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), idempotency_cf(),
+                                        rocksdb::Slice(key.data(), key.size()), &value);
+  std::optional<keys::IdempotencyRecord> record;
+  Status s = IdempotencyOfRead(key, read, value, &record);
+  *found = record.has_value();
+  if (record) *info = {record->first_position, record->last_position, record->content_digest};
+  return s;
 }
 
 Status RocksEventStore::LookupIdempotencyMany(const std::vector<std::string_view>& keys,
@@ -438,18 +449,15 @@ Status RocksEventStore::LookupIdempotencyMany(const std::vector<std::string_view
   if (keys.empty()) return Status::OK();
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
+  std::vector<rocksdb::Status> reads(keys.size());
   db_->MultiGet(rocksdb::ReadOptions(), idempotency_cf(), keys.size(), slices.data(),
-                values.data(), statuses.data());
+                values.data(), reads.data());
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    if (!statuses[i].ok()) return FromRocks(statuses[i], "idempotency lookup");
-    auto record = keys::DecodeIdempotency(values[i].ToStringView());
-    if (!record) {
-      return Status(Code::corruption,
-                    fmt::format("idempotency record of {} is malformed", keys[i]));
+    std::optional<keys::IdempotencyRecord> record;
+    if (Status s = IdempotencyOfRead(keys[i], reads[i], values[i], &record); !s.ok()) return s;
+    if (record) {
+      (*out)[i] = {true, {record->first_position, record->last_position, record->content_digest}};
     }
-    (*out)[i] = {true, {record->first_position, record->last_position, record->content_digest}};
   }
   return Status::OK();
 }
@@ -779,22 +787,14 @@ Status RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::W
 
     // Idempotency first: a retry of a committed batch must not fail its version check. A key
     // of an earlier writer of this group is not in the store yet.
+    // A malformed record or a failed read fails this writer alone.
     std::optional<keys::IdempotencyRecord> seen;
     if (auto it = idempotency.find(batch.idempotency_key); it != idempotency.end()) {
       seen = it->second;
     } else {
-      const rocksdb::Status& s = stored_statuses[g];
-      if (s.ok()) {
-        seen = keys::DecodeIdempotency(stored_values[g].ToStringView());
-        if (!seen) {
-          x->status = Status(Code::corruption, fmt::format("idempotency record of key {} is "
-                                                           "malformed", batch.idempotency_key));
-          continue;
-        }
-      } else if (!s.IsNotFound()) {
-        x->status = FromRocks(s, "idempotency lookup");
-        continue;
-      }
+      x->status = IdempotencyOfRead(batch.idempotency_key, stored_statuses[g], stored_values[g],
+                                    &seen);
+      if (!x->status.ok()) continue;
     }
     if (seen) {
       if (seen->content_digest != digest) {

@@ -407,10 +407,11 @@ TEST_CASE("stream reads go forward and backward from a version with a limit") {
 
 namespace {
 
-// Edits the stored record of one event behind the store's back (as an attacker with database
-// access would), then reopens nothing: the caller opens the store again to read.
-void TamperEventValue(const std::string& path, uint64_t position,
-                      const std::function<void(std::string*, const Hash256&)>& edit) {
+// Opens the ledger's RocksDB directly (as an attacker with database access would) and runs
+// edit on one column family; the caller opens the store again to read.
+using RawEdit = std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>;
+void EditBehindTheStoresBack(const std::string& path, std::string_view family,
+                             const RawEdit& edit) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   std::vector<std::string> names;
   REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
@@ -418,29 +419,73 @@ void TamperEventValue(const std::string& path, uint64_t position,
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &db).ok());
-  rocksdb::ColumnFamilyHandle* events = nullptr;
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
   for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == keys::kEventsFamily) events = handles[i];
+    if (names[i] == family) handle = handles[i];
   }
-  REQUIRE(events != nullptr);
-  Hash256 previous{};
-  std::string value;
-  if (position > 1) {
-    REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position - 1), &value).ok());
-    std::memcpy(previous.data(), value.data() + value.size() - kHashBytes, kHashBytes);
-  }
-  REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position), &value).ok());
-  edit(&value, previous);
-  if (value.empty()) {
-    REQUIRE(db->Delete(rocksdb::WriteOptions(), events, keys::EventKey(position)).ok());
-  } else {
-    REQUIRE(db->Put(rocksdb::WriteOptions(), events, keys::EventKey(position), value).ok());
-  }
+  REQUIRE(handle != nullptr);
+  edit(db, handle);
   for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
   delete db;
 }
 
+// Edits the stored record of one event behind the store's back (an empty result deletes it).
+void TamperEventValue(const std::string& path, uint64_t position,
+                      const std::function<void(std::string*, const Hash256&)>& edit) {
+  EditBehindTheStoresBack(path, keys::kEventsFamily,
+                          [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+    Hash256 previous{};
+    std::string value;
+    if (position > 1) {
+      REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position - 1), &value).ok());
+      std::memcpy(previous.data(), value.data() + value.size() - kHashBytes, kHashBytes);
+    }
+    REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position), &value).ok());
+    edit(&value, previous);
+    if (value.empty()) {
+      REQUIRE(db->Delete(rocksdb::WriteOptions(), events, keys::EventKey(position)).ok());
+    } else {
+      REQUIRE(db->Put(rocksdb::WriteOptions(), events, keys::EventKey(position), value).ok());
+    }
+  });
+}
+
 }  // namespace
+
+TEST_CASE("a malformed idempotency record is corruption naming its key, for that batch alone") {
+  TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    MustAppend(*store, OneEventBatch("case/a", "k1", ExpectedVersion::NoStream(), 100));
+  }
+  EditBehindTheStoresBack(dir.path(), keys::kIdempotencyFamily,
+                          [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* idempotency) {
+    REQUIRE(db->Put(rocksdb::WriteOptions(), idempotency, "k1", "short").ok());
+  });
+  auto store = OpenStore(dir.path());
+  const auto names_k1 = [](const Status& s) {
+    return s.code() == Code::corruption && s.message().find("key k1") != std::string::npos;
+  };
+  bool found = true;
+  IdempotencyInfo info;
+  Status s = store->LookupIdempotency("k1", &found, &info);
+  CHECK_MESSAGE(names_k1(s), s.ToString());
+  CHECK(!found);
+  std::vector<IdempotencyLookup> many;
+  s = store->LookupIdempotencyMany({"k0", "k1"}, &many);
+  CHECK_MESSAGE(names_k1(s), s.ToString());
+  // In one group: the retry of k1 fails, the new k2 is appended.
+  std::vector<AppendBatch> batches = {
+      OneEventBatch("case/a", "k1", ExpectedVersion::NoStream(), 100),
+      OneEventBatch("case/b", "k2", ExpectedVersion::NoStream(), 200)};
+  std::vector<AppendResult> results;
+  std::vector<Status> statuses;
+  REQUIRE(store->AppendMany(batches, &results, &statuses).ok());
+  CHECK_MESSAGE(names_k1(statuses[0]), statuses[0].ToString());
+  CHECK(statuses[1].ok());
+  CHECK(results[1].first_position == 2);
+  CHECK(store->head().position == 2);
+}
 
 TEST_CASE("reads verify the FlatBuffer and the hash link and name the corrupt position") {
   TempDir dir;
