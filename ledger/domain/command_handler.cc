@@ -994,8 +994,9 @@ Status PlanChunk(const ledger::EventStore& store, const PremiumTable& premiums,
   for (size_t i = begin; i < end; ++i) {
     const Command& c = commands[i];
     CommandOutcome& out = (*outcomes)[i];
-    if (auto r = CheckKey(c.idempotency_key); !r.ok()) {
-      out.rejection = std::move(r);
+    if (key_of[i - begin] == SIZE_MAX) {  // the key failed CheckKey above: say why
+      out.rejection = CheckKey(c.idempotency_key);
+      SHEBAO_ASSERT(!out.rejection.ok());
       continue;
     }
     const ledger::Hash256 digest = CommandHandler::CommandDigest(c);
