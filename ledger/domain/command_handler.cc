@@ -1,5 +1,6 @@
 #include "ledger/domain/command_handler.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -878,7 +879,8 @@ CommandHandler::CommandHandler(ledger::EventStore* store, const PremiumTable* pr
       premiums_(premiums),
       calendar_(calendar),
       states_from_projections_(states_from_projections),
-      pipelined_(pipelined) {
+      pipelined_(pipelined),
+      pipeline_(std::make_unique<Pipeline>()) {
   SHEBAO_ASSERT(store_ != nullptr && premiums_ != nullptr && calendar_ != nullptr);
 }
 
@@ -1089,12 +1091,14 @@ Status AppendChunk(ledger::EventStore* store, const Chunk& chunk,
 struct CommandHandler::Pipeline {
   Chunk chunks[2];
   int planning = 0;
-  bool appending = false;  // chunks[1 - planning] is being appended on append_thread_
+  // chunks[1 - planning] is being appended on append_thread_. Written by ExecuteMany's thread;
+  // atomic so that Execute may assert it is false from any thread.
+  std::atomic<bool> appending{false};
 };
 
 CommandHandler::~CommandHandler() {
   // A chunk left appending writes into its caller's outcomes: it must land first.
-  if (pipeline_ != nullptr && pipeline_->appending) (void)FinishAppends();
+  if (pipeline_->appending) (void)FinishAppends();
 }
 
 Status CommandHandler::ExecuteMany(const std::vector<Command>& commands,
@@ -1102,7 +1106,6 @@ Status CommandHandler::ExecuteMany(const std::vector<Command>& commands,
                                    bool leave_last_appending) {
   SHEBAO_ASSERT(states_from_projections_);
   outcomes->assign(commands.size(), CommandOutcome());
-  if (pipeline_ == nullptr) pipeline_ = std::make_unique<Pipeline>();
   Pipeline& p = *pipeline_;
   // Two chunks in a pipeline: while one is appended (on a helper thread), the next is planned
   // against the store and both chunks' pending changes. At most one append runs at a time, so
@@ -1139,7 +1142,6 @@ Status CommandHandler::ExecuteMany(const std::vector<Command>& commands,
     } else {
       append_thread_->Start([this, &chunk, outcomes] { return AppendChunk(store_, chunk, outcomes); });
       p.appending = true;
-      appending_left_.store(true, std::memory_order_relaxed);
     }
     p.planning = 1 - p.planning;
   }
@@ -1150,16 +1152,15 @@ Status CommandHandler::ExecuteMany(const std::vector<Command>& commands,
 }
 
 Status CommandHandler::FinishAppends() {
-  if (pipeline_ == nullptr || !pipeline_->appending) return Status::OK();
-  pipeline_->appending = false;
+  if (!pipeline_->appending) return Status::OK();
   Status s = append_thread_->Wait();
-  appending_left_.store(false, std::memory_order_relaxed);
+  pipeline_->appending = false;
   return s;
 }
 
 Status CommandHandler::Execute(const Command& c, CommandOutcome* out) {
   // REQUIRES: no chunk left appending by ExecuteMany (this plan would not see its changes).
-  SHEBAO_ASSERT(!appending_left_.load(std::memory_order_relaxed));
+  SHEBAO_ASSERT(!pipeline_->appending);
   *out = CommandOutcome();
   const std::string& key = c.idempotency_key;
   if (auto r = CheckKey(key); !r.ok()) {

@@ -7,7 +7,6 @@
 // concurrency (a version conflict reloads the state and tries again, up to kConflictRetriesMax).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -86,10 +85,9 @@ class CommandHandler {
   const bool states_from_projections_;
   const bool pipelined_;
   std::unique_ptr<AppendThread> append_thread_;
-  std::unique_ptr<Pipeline> pipeline_;
-  // A chunk left appending by ExecuteMany (Execute asserts there is none: it would plan without
-  // that chunk's changes).
-  std::atomic<bool> appending_left_{false};
+  // Made by the constructor, never null: Execute asserts that no chunk was left appending (it
+  // would plan without that chunk's changes), from whichever thread it runs on.
+  const std::unique_ptr<Pipeline> pipeline_;
 };
 
 }  // namespace shebao::domain
