@@ -15,7 +15,7 @@ namespace shebao::tools {
 // Lines per ExecuteMany for `shebao ingest`, `shebao demo` and the city benchmark: one of its
 // chunks. The chunk is left appending on the handler's helper thread while the next lines are
 // parsed and planned, so parsing overlaps an append at every chunk; with several chunks a call
-// (5,000 lines before 2026-12-01) each call's parse left the helper idle (measured: 20% of the
+// (5,000 lines until 2026-11-30) each call's parse left the helper idle (measured: 20% of the
 // ingest's wall time, half that with one chunk a call).
 inline constexpr size_t kCommandBatchLines = domain::kExecuteChunkMax;
 
