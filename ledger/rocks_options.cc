@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "ledger/constants.h"
 #include "ledger/keys.h"
 
 namespace shebao::ledger {
@@ -88,11 +89,11 @@ void LedgerRocksOptions(size_t block_cache_bytes, bool create_if_missing,
   table.pin_l0_filter_and_index_blocks_in_cache = true;
 
   rocksdb::ColumnFamilyOptions events_options;
-  events_options.write_buffer_size = 64 << 20;
+  events_options.write_buffer_size = kEventsMemtableBytes;
   events_options.compression = rocksdb::kLZ4Compression;
   events_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::ColumnFamilyOptions index_options = events_options;
-  index_options.write_buffer_size = 32 << 20;
+  index_options.write_buffer_size = kIndexMemtableBytes;
   // Most idempotency and claim lookups are for keys never seen: a Bloom filter on the memtable
   // answers them without searching its skiplist.
   index_options.memtable_whole_key_filtering = true;
@@ -101,6 +102,7 @@ void LedgerRocksOptions(size_t block_cache_bytes, bool create_if_missing,
   // A prefix Bloom filter lets a person's scan skip every file without that person.
   rocksdb::ColumnFamilyOptions projection_options = index_options;
   projection_options.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(kProjectionPrefixBytes));
+  projection_options.write_buffer_size = kProjectionsMemtableBytes;
 
   *families = {
       {rocksdb::kDefaultColumnFamilyName, index_options},
