@@ -89,6 +89,10 @@ std::optional<HeadRecord> DecodeHead(std::string_view value) {
   return head;
 }
 
+std::string RebuildProgressKey(uint8_t generation) {
+  return std::string(1, static_cast<char>(generation));
+}
+
 std::string EncodeGenerationPosition(const GenerationPosition& gp) {
   std::string value(1, static_cast<char>(gp.generation));
   PutBigEndian64(&value, gp.position);

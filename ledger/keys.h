@@ -31,6 +31,9 @@ inline constexpr std::string_view kIdempotencyFamily = "idempotency";
 inline constexpr std::string_view kClaimsFamily = "claims";
 inline constexpr std::string_view kProjectionsFamily = "projections";
 inline constexpr std::string_view kProjectionKey = "projection";
+// A rebuild's progress as earlier versions kept it (in meta, logged). No longer read (an
+// interrupted rebuild of an earlier version starts over); the next rebuild's switch deletes it.
+// Progress is now RebuildProgressKey's record in the projections family.
 inline constexpr std::string_view kRebuildKey = "rebuild";
 // Big-endian 64-bit Projector::layout_version of the projections (absent: version 1).
 inline constexpr std::string_view kProjectionLayoutKey = "projection-layout";
@@ -68,7 +71,12 @@ struct HeadRecord {
 std::string EncodeHead(const HeadRecord& head);
 std::optional<HeadRecord> DecodeHead(std::string_view value);
 
-// The "projection" and "rebuild" meta records: a generation and a position.
+// The projections family's key of a rebuild's progress record for generation (the generation
+// byte alone: it sorts before every row of that generation). Present only while a rebuild of
+// that generation is under way.
+std::string RebuildProgressKey(uint8_t generation);
+
+// The "projection" meta record and the rebuild's progress record: a generation and a position.
 struct GenerationPosition {
   uint8_t generation = 0;
   uint64_t position = 0;
