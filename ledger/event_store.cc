@@ -307,6 +307,13 @@ class RocksEventStore final : public EventStore {
                            IdempotencyInfo* info) const override;
   Status LookupIdempotencyMany(const std::vector<std::string_view>& keys,
                                std::vector<IdempotencyLookup>* out) const override;
+  // Reads keys from the idempotency family in one MultiGet (most are new keys: the filters of
+  // each table file are probed for all of them at once). For each key, (*records)[i] is set if
+  // it is recorded and (*outcomes)[i] is its own error, if any (IdempotencyOfRead), so that a
+  // group commit can fail one writer alone.
+  void ReadIdempotencyMany(const std::vector<std::string_view>& keys,
+                           std::vector<std::optional<keys::IdempotencyRecord>>* records,
+                           std::vector<Status>* outcomes) const;
   Status ReadStream(std::string_view stream_id, uint64_t from_version, Direction direction,
                     size_t limit, std::vector<RecordedEvent>* out) const override;
   Status ReadAll(uint64_t from_position, size_t limit,
@@ -450,20 +457,33 @@ Status RocksEventStore::LookupIdempotency(std::string_view key, bool* found,
   return s;
 }
 
-Status RocksEventStore::LookupIdempotencyMany(const std::vector<std::string_view>& keys,
-                                              std::vector<IdempotencyLookup>* out) const {
-  out->assign(keys.size(), IdempotencyLookup());
-  if (keys.empty()) return Status::OK();
+void RocksEventStore::ReadIdempotencyMany(
+    const std::vector<std::string_view>& keys,
+    std::vector<std::optional<keys::IdempotencyRecord>>* records,
+    std::vector<Status>* outcomes) const {
+  records->assign(keys.size(), std::nullopt);
+  outcomes->assign(keys.size(), Status::OK());
+  if (keys.empty()) return;
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> reads(keys.size());
   db_->MultiGet(rocksdb::ReadOptions(), idempotency_cf(), keys.size(), slices.data(),
                 values.data(), reads.data());
   for (size_t i = 0; i < keys.size(); ++i) {
-    std::optional<keys::IdempotencyRecord> record;
-    if (Status s = IdempotencyOfRead(keys[i], reads[i], values[i], &record); !s.ok()) return s;
-    if (record) {
-      (*out)[i] = {true, {record->first_position, record->last_position, record->content_digest}};
+    (*outcomes)[i] = IdempotencyOfRead(keys[i], reads[i], values[i], &(*records)[i]);
+  }
+}
+
+Status RocksEventStore::LookupIdempotencyMany(const std::vector<std::string_view>& keys,
+                                              std::vector<IdempotencyLookup>* out) const {
+  out->assign(keys.size(), IdempotencyLookup());
+  std::vector<std::optional<keys::IdempotencyRecord>> records;
+  std::vector<Status> outcomes;
+  ReadIdempotencyMany(keys, &records, &outcomes);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!outcomes[i].ok()) return outcomes[i];
+    if (const auto& r = records[i]) {
+      (*out)[i] = {true, {r->first_position, r->last_position, r->content_digest}};
     }
   }
   return Status::OK();
@@ -777,15 +797,13 @@ Status RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::W
   std::unordered_map<std::string, keys::IdempotencyRecord> idempotency;
   std::unordered_map<std::string, uint64_t> claims;
 
-  // Every writer's idempotency key in the store, in one batched read (most are new keys: the
-  // filters of each table file are probed for the whole group at once).
-  std::vector<rocksdb::Slice> stored_keys;
+  // Every writer's idempotency key in the store, in one batched read.
+  std::vector<std::string_view> stored_keys;
   stored_keys.reserve(group.size());
   for (Writer* x : group) stored_keys.emplace_back(x->batch->idempotency_key);
-  std::vector<rocksdb::PinnableSlice> stored_values(group.size());
-  std::vector<rocksdb::Status> stored_statuses(group.size());
-  db_->MultiGet(rocksdb::ReadOptions(), idempotency_cf(), group.size(), stored_keys.data(),
-                stored_values.data(), stored_statuses.data());
+  std::vector<std::optional<keys::IdempotencyRecord>> stored_records;
+  std::vector<Status> stored_outcomes;
+  ReadIdempotencyMany(stored_keys, &stored_records, &stored_outcomes);
 
   for (size_t g = 0; g < group.size(); ++g) {
     Writer* x = group[g];
@@ -799,9 +817,9 @@ Status RocksEventStore::BuildGroup(const std::vector<Writer*>& group, rocksdb::W
     if (auto it = idempotency.find(batch.idempotency_key); it != idempotency.end()) {
       seen = it->second;
     } else {
-      x->status = IdempotencyOfRead(batch.idempotency_key, stored_statuses[g], stored_values[g],
-                                    &seen);
+      x->status = stored_outcomes[g];
       if (!x->status.ok()) continue;
+      seen = stored_records[g];
     }
     if (seen) {
       if (seen->content_digest != digest) {
