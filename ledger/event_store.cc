@@ -390,7 +390,8 @@ class RocksEventStore final : public EventStore {
   // Folds the events [from, to] into projection generation, writing (generation, position
   // done) with every batch of events: a catch-up of the live generation to meta "projection",
   // logged like an append; a rebuild (rebuild = true) to the generation's progress record in
-  // the projections family, without the write-ahead log (see FoldRange).
+  // the projections family, without the write-ahead log (why that is crash-safe: FoldRange's
+  // body).
   Status FoldRange(uint8_t generation, uint64_t from, uint64_t to, bool rebuild,
                    const RebuildProgress& progress);
   // RebuildProjections; may_resume = false starts over even if an interrupted rebuild of the
