@@ -908,9 +908,17 @@ ledger::Hash256 CommandHandler::CommandDigest(const Command& c) {
     bytes.append(part);
     end_part(at);
   };
+  // Integers in decimal, as fmt's "{}" writes them, through fmt::format_int: formatting them
+  // with format_to was 29% of the digest (perf, 20,000 children).
+  const auto append_int = [&](int64_t n) {
+    const fmt::format_int digits(n);
+    bytes.append(std::string_view(digits.data(), digits.size()));
+  };
   put(SpecOf(c.kind).name);
   size_t at = begin_part();
-  fmt::format_to(std::back_inserter(bytes), "{}T{}", c.day, c.second);
+  append_int(c.day);
+  bytes.append(std::string_view("T"));
+  append_int(c.second);
   end_part(at);
   put(fb::EnumNameRole(c.actor.role));
   put(c.actor.org);
@@ -923,7 +931,8 @@ ledger::Hash256 CommandHandler::CommandDigest(const Command& c) {
       bytes.append(std::string_view("s:"));
       bytes.append(*text);
     } else if (const auto* i = std::get_if<int64_t>(&value)) {
-      fmt::format_to(std::back_inserter(bytes), "i:{}", *i);
+      bytes.append(std::string_view("i:"));
+      append_int(*i);
     } else {
       bytes.append(std::string_view(std::get<bool>(value) ? "b:1" : "b:0"));
     }
