@@ -1540,7 +1540,7 @@ Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to
   // (several MB, copied at each doubling) for every kFoldBatchEvents events.
   rocksdb::WriteBatch batch;
   rocksdb::WriteOptions wo;  // progress is re-derivable: no sync needed until the end
-  // A rebuild's writes skip the write-ahead log (at 100,000 children the fold took 13% longer
+  // A rebuild's writes skip the write-ahead log (at 100,000 children it took 10-16% longer
   // with it). They go to the projections family alone, rows and progress record in the same
   // batch, and a family's flushed files always hold a prefix of its writes: a crash loses at
   // most the batches since the last flush together with the progress record that named them,
