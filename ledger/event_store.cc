@@ -55,6 +55,11 @@ Status IdempotencyOfRead(std::string_view key, const rocksdb::Status& read,
   return Status::OK();
 }
 
+// The public view of a stored idempotency record (event_store.h does not expose the key layout).
+IdempotencyInfo InfoOf(const keys::IdempotencyRecord& r) {
+  return {r.first_position, r.last_position, r.content_digest};
+}
+
 Status CorruptionAt(uint64_t position, std::string_view what) {
   return Status(Code::corruption, fmt::format("position {}: {}", position, what));
 }
@@ -454,7 +459,7 @@ Status RocksEventStore::LookupIdempotency(std::string_view key, bool* found,
   std::optional<keys::IdempotencyRecord> record;
   Status s = IdempotencyOfRead(key, read, value, &record);
   *found = record.has_value();
-  if (record) *info = {record->first_position, record->last_position, record->content_digest};
+  if (record) *info = InfoOf(*record);
   return s;
 }
 
@@ -484,7 +489,7 @@ Status RocksEventStore::LookupIdempotencyMany(const std::vector<std::string_view
   for (size_t i = 0; i < keys.size(); ++i) {
     if (!outcomes[i].ok()) return outcomes[i];
     if (const auto& r = records[i]) {
-      (*out)[i] = {true, {r->first_position, r->last_position, r->content_digest}};
+      (*out)[i] = {true, InfoOf(*r)};
     }
   }
   return Status::OK();
@@ -1545,13 +1550,11 @@ Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to
   // batch, and a family's flushed files always hold a prefix of its writes: a crash loses at
   // most the batches since the last flush together with the progress record that named them,
   // and the next rebuild resumes from the record that survived. Nothing else writes to the
-  // family meanwhile (RunExclusive), and RebuildProjections flushes it before the switch.
+  // family meanwhile (RunExclusive), and Rebuild flushes it before the switch.
   wo.disableWAL = rebuild;
-  const std::string progress_key = rebuild ? keys::RebuildProgressKey(generation) : std::string();
+  const std::string progress_key =
+      rebuild ? keys::RebuildProgressKey(generation) : std::string(keys::kProjectionKey);
   rocksdb::ColumnFamilyHandle* const progress_cf = rebuild ? projections_cf() : meta_cf();
-  const rocksdb::Slice progress_slice = rebuild ? rocksdb::Slice(progress_key)
-                                                : rocksdb::Slice(keys::kProjectionKey.data(),
-                                                                 keys::kProjectionKey.size());
   while (cursor.Valid()) {
     batch.Clear();
     uint64_t last = 0;
@@ -1574,7 +1577,7 @@ Status RocksEventStore::FoldRange(uint8_t generation, uint64_t from, uint64_t to
       return s;
     }
     writer.Flush(&batch);
-    SHEBAO_ASSERT(batch.Put(progress_cf, progress_slice,
+    SHEBAO_ASSERT(batch.Put(progress_cf, progress_key,
                             keys::EncodeGenerationPosition({generation, last}))
                       .ok());
     Status s = FromRocks(db_->Write(wo, &batch), "fold projections");
