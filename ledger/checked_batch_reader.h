@@ -2,9 +2,8 @@
 // (VerifyStoredRecord: size, chain link, FlatBuffer, payload, envelope position) on whichever
 // of the reader thread and the caller's thread is free, handing the batches out in position
 // order. For whole-log walks that would otherwise do all of it on one thread: the auditor's
-// verify (replay/ledger_verifier.cc). (Projection rebuilds keep the one-thread LogCursor: with
-// it, the second core serves the rebuild's compactions, and the two-thread reader measured no
-// faster there.)
+// verify (replay/ledger_verifier.cc) and the projections' fold (a rebuild or a catch-up,
+// RocksEventStore::FoldRange).
 //
 // A record's chain link needs only its predecessor's stored hash, so batches are checked in any
 // order; a damaged record still fails at its own position, and the batches before it are handed

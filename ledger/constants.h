@@ -54,6 +54,13 @@ inline constexpr size_t kIndexMemtableBytes = 32 << 20;  // every other family
 // else, and its peak RSS must stay within 512 MB at any ledger size (issue 4; 447 MB at
 // 1,000,000 children with this size).
 inline constexpr size_t kRebuildMemtableBytes = 32 << 20;
+// While a rebuild folds, the projections family's level 0 is compacted once it holds this many
+// files (RocksDB's default: 4), and its write slowdown and stop thresholds are raised by as
+// much. Each rebuild file spans the whole key range, so each level-0 compaction rewrites all
+// of level 1: fewer, larger ones write less.
+inline constexpr int kRebuildL0FilesCompactionTrigger = 16;
+// Threads of the one compaction that ends a rebuild (the machines here have 2 cores).
+inline constexpr uint32_t kCompactionThreadsMax = 2;
 // Events returned by one stream or log read call.
 inline constexpr size_t kReadLimitMax = 100000;
 // Audit records (signed checkpoints, Merkle block roots; replay/) kept beside the log.

@@ -20,8 +20,10 @@
 using namespace shebao;
 using namespace shebao::ledger;
 using shebao::testing::AmountOf;
+using shebao::testing::EditBehindTheStoresBack;
 using shebao::testing::OneEventBatch;
 using shebao::testing::PremiumEvent;
+using shebao::testing::TamperEventValue;
 using shebao::testing::TempDir;
 
 namespace {
@@ -404,53 +406,6 @@ TEST_CASE("stream reads go forward and backward from a version with a limit") {
   CHECK(cursor->status().ok());
   CHECK(expected == 21);
 }
-
-namespace {
-
-// Opens the ledger's RocksDB directly (as an attacker with database access would) and runs
-// edit on one column family; the caller opens the store again to read.
-using RawEdit = std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>;
-void EditBehindTheStoresBack(const std::string& path, std::string_view family,
-                             const RawEdit& edit) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &db).ok());
-  rocksdb::ColumnFamilyHandle* handle = nullptr;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == family) handle = handles[i];
-  }
-  REQUIRE(handle != nullptr);
-  edit(db, handle);
-  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
-  delete db;
-}
-
-// Edits the stored record of one event behind the store's back (an empty result deletes it).
-void TamperEventValue(const std::string& path, uint64_t position,
-                      const std::function<void(std::string*, const Hash256&)>& edit) {
-  EditBehindTheStoresBack(path, keys::kEventsFamily,
-                          [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
-    Hash256 previous{};
-    std::string value;
-    if (position > 1) {
-      REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position - 1), &value).ok());
-      std::memcpy(previous.data(), value.data() + value.size() - kHashBytes, kHashBytes);
-    }
-    REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position), &value).ok());
-    edit(&value, previous);
-    if (value.empty()) {
-      REQUIRE(db->Delete(rocksdb::WriteOptions(), events, keys::EventKey(position)).ok());
-    } else {
-      REQUIRE(db->Put(rocksdb::WriteOptions(), events, keys::EventKey(position), value).ok());
-    }
-  });
-}
-
-}  // namespace
 
 TEST_CASE("a malformed idempotency record is corruption naming its key, for that batch alone") {
   TempDir dir;

@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include <fmt/format.h>
+
 #include <rocksdb/db.h>
 
 #include "ledger/constants.h"
@@ -18,6 +20,7 @@ using namespace shebao::ledger;
 using shebao::testing::AmountOf;
 using shebao::testing::OneEventBatch;
 using shebao::testing::ProjectionRows;
+using shebao::testing::TamperEventValue;
 using shebao::testing::TempDir;
 
 namespace {
@@ -303,4 +306,27 @@ TEST_CASE("a ledger whose projections were never built takes the layout of its f
   Status s = EventStore::Open(dir.path(), options, &store);
   REQUIRE_MESSAGE(s.ok(), s.ToString());
   CHECK(ProjectionRows(*store).size() == 7);
+}
+
+TEST_CASE("a rebuild over a damaged event stops with corruption at its position; queries keep "
+          "the projections in use") {
+  TempDir dir;
+  SumProjector projector;
+  std::map<std::string, std::string> live;
+  {
+    auto store = Open(dir.path(), &projector);
+    // Several of the log reader's batches (kVerifyBatchEvents), the damage in a later one.
+    AppendSome(*store, 0, static_cast<int>(3 * kVerifyBatchEvents));
+    live = ProjectionRows(*store);
+  }
+  const uint64_t damaged = 2 * kVerifyBatchEvents + 100;
+  TamperEventValue(dir.path(), damaged,
+                   [](std::string* v, const Hash256&) { (*v)[v->size() / 2] ^= 0x01; });
+  auto store = Open(dir.path(), &projector);
+  Status s = store->RebuildProjections(nullptr);
+  CHECK(s.code() == Code::corruption);
+  CHECK_MESSAGE(s.message().find(fmt::format("position {}", damaged)) != std::string::npos,
+                s.ToString());
+  CHECK(store->projection_position() == 3 * kVerifyBatchEvents);
+  CHECK(ProjectionRows(*store) == live);
 }

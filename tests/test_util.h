@@ -4,14 +4,20 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <string>
 #include <string_view>
 
+#include <rocksdb/db.h>
+
+#include "ledger/constants.h"
 #include "ledger/envelope.h"
 #include "ledger/event_store.h"
+#include "ledger/keys.h"
 
 namespace shebao::testing {
 
@@ -81,6 +87,53 @@ inline std::map<std::string, std::string> ProjectionRows(const ledger::EventStor
                 return true;
               }).ok());
   return rows;
+}
+
+// Opens the ledger's RocksDB directly (as an attacker with database access would) and runs
+// edit on one column family; the caller opens the store again to read.
+using RawEdit = std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>;
+inline void EditBehindTheStoresBack(const std::string& path, std::string_view family,
+                                    const RawEdit& edit) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &db).ok());
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == family) handle = handles[i];
+  }
+  REQUIRE(handle != nullptr);
+  edit(db, handle);
+  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  delete db;
+}
+
+// Edits the stored record of one event behind the store's back (an empty result deletes it);
+// edit gets the record and its predecessor's stored chain hash.
+inline void TamperEventValue(
+    const std::string& path, uint64_t position,
+    const std::function<void(std::string*, const ledger::Hash256&)>& edit) {
+  namespace keys = ledger::keys;
+  EditBehindTheStoresBack(path, keys::kEventsFamily,
+                          [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+    ledger::Hash256 previous{};
+    std::string value;
+    if (position > 1) {
+      REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position - 1), &value).ok());
+      std::memcpy(previous.data(), value.data() + value.size() - ledger::kHashBytes,
+                  ledger::kHashBytes);
+    }
+    REQUIRE(db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position), &value).ok());
+    edit(&value, previous);
+    if (value.empty()) {
+      REQUIRE(db->Delete(rocksdb::WriteOptions(), events, keys::EventKey(position)).ok());
+    } else {
+      REQUIRE(db->Put(rocksdb::WriteOptions(), events, keys::EventKey(position), value).ok());
+    }
+  });
 }
 
 }  // namespace shebao::testing
