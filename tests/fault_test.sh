@@ -20,12 +20,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-failures=0
-passed=0
-check() {  # check <description> <command...>: the command must succeed
-  local what="$1"; shift
-  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+. "$(dirname "$0")/check_lib.sh"
 note() { echo "fault_test: $*"; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 # Runs a command as an unprivileged user: as is when we are not root, as nobody when we are.
@@ -366,5 +361,4 @@ note "readers during ingest: $samples samples, $mid before the end; ${SECONDS} s
 "$shebao" --db "$db" verify >"$tmp/v.out" 2>&1
 check "after the ingest: verify passes" grep -q "verify: ok, $final events" "$tmp/v.out"
 
-echo "fault_test: $passed passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish fault_test
