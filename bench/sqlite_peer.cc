@@ -564,6 +564,11 @@ class SqliteStore final : public ledger::EventStore {
   }
   uint64_t projection_position() const override { return head_.position; }
   Status RebuildProjections(const ledger::RebuildProgress&) override { return Unsupported("rebuild"); }
+  Status InterruptedRebuild(bool* interrupted, uint64_t* position) const override {
+    *interrupted = false;
+    *position = 0;
+    return Unsupported("rebuild");
+  }
   Status VerifyChain(uint64_t*) const override { return Unsupported("verify"); }
   // The audit records of the replay module (being added to EventStore concurrently): declared
   // without `override` so that this file builds against the interface with or without them.

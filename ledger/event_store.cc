@@ -334,6 +334,7 @@ class RocksEventStore final : public EventStore {
     return projection_.position;
   }
   Status RebuildProjections(const RebuildProgress& progress) override;
+  Status InterruptedRebuild(bool* interrupted, uint64_t* position) const override;
   Status PutAuditRecords(const std::vector<std::pair<std::string, std::string>>& records) override;
   Status GetAuditRecord(std::string_view key, std::string* value, bool* found) const override;
   Status ScanAuditRecords(
@@ -1677,6 +1678,30 @@ Status RocksEventStore::RunExclusive(const std::function<Status()>& fn) {
   writers_.pop_front();
   if (!writers_.empty()) writers_.front()->cv->notify_one();
   return s;
+}
+
+Status RocksEventStore::InterruptedRebuild(bool* interrupted, uint64_t* position) const {
+  *interrupted = false;
+  *position = 0;
+  uint8_t target = 0;
+  {
+    std::lock_guard lock(mu_);
+    target = static_cast<uint8_t>(projection_.generation + 1);
+  }
+  bool found = false;
+  keys::GenerationPosition state;
+  Status s = ReadGenerationPosition(db_.get(), projections_cf(), rocksdb::ReadOptions(),
+                                    keys::RebuildProgressKey(target), &found, &state);
+  if (!s.ok()) return s;
+  if (!found) return Status::OK();
+  if (state.generation != target) {
+    return Status(Code::corruption,
+                  fmt::format("the rebuild progress record of generation {} names generation {}",
+                              target, state.generation));
+  }
+  *interrupted = true;
+  *position = state.position;
+  return Status::OK();
 }
 
 Status RocksEventStore::RebuildProjections(const RebuildProgress& progress) {

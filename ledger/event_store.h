@@ -313,6 +313,14 @@ class EventStore {
   // corruption, io_error.
   virtual Status RebuildProjections(const RebuildProgress& progress) = 0;
 
+  // Whether a rebuild was interrupted (killed, stopped, failed) before its switch, and if so the
+  // last position its durable rows reach: the next RebuildProjections resumes after it. The rows
+  // a rebuild wrote since its last flush die with a crash, and with them the progress record
+  // that named them, so *position may be below what the interrupted rebuild had reported.
+  // Sets *interrupted false (and *position 0) when no rebuild is pending.
+  // Errors: corruption (a malformed progress record), io_error.
+  virtual Status InterruptedRebuild(bool* interrupted, uint64_t* position) const = 0;
+
   // Walks the whole log: dense positions, hash links, decodable envelopes whose position
   // matches their key, non-decreasing recorded time, the stream index, and that the stored head
   // is the last event. Sets *events_checked. Errors: corruption (first failure), io_error.

@@ -161,6 +161,11 @@ TEST_CASE("an interrupted rebuild leaves the old projections readable and resume
   Status s = store->RebuildProjections(
       [](uint64_t done, uint64_t) { return done < kFoldBatchEvents; });
   CHECK(s.code() == Code::interrupted);
+  bool interrupted = false;
+  uint64_t position = 0;
+  REQUIRE(store->InterruptedRebuild(&interrupted, &position).ok());
+  CHECK(interrupted);
+  CHECK(position == kFoldBatchEvents);
   // Readers still see the complete old generation.
   CHECK(ProjectionRows(*store) == live);
   // Appends go on meanwhile (into the active generation).
@@ -169,6 +174,9 @@ TEST_CASE("an interrupted rebuild leaves the old projections readable and resume
   // A reopen, then the next rebuild resumes and finishes.
   store.reset();
   store = Open(dir.path(), &projector);
+  REQUIRE(store->InterruptedRebuild(&interrupted, &position).ok());
+  CHECK(interrupted);
+  CHECK(position == kFoldBatchEvents);  // a clean close flushed it
   uint64_t first_done = 0;
   s = store->RebuildProjections([&](uint64_t done, uint64_t) {
     if (first_done == 0) first_done = done;
@@ -178,6 +186,9 @@ TEST_CASE("an interrupted rebuild leaves the old projections readable and resume
   // It resumed after the batch folded before the interruption instead of restarting.
   CHECK(first_done == 2 * kFoldBatchEvents);
   CHECK(ProjectionRows(*store) == live2);
+  REQUIRE(store->InterruptedRebuild(&interrupted, &position).ok());
+  CHECK(!interrupted);
+  CHECK(position == 0);
 }
 
 TEST_CASE("events appended without a projector are folded in on the next open") {

@@ -547,17 +547,27 @@ int CmdStats(const GlobalOptions& options, const std::vector<std::string>& args)
     if (f.is_regular_file(ec)) bytes += f.file_size(ec);
   }
   const ledger::Head head = store->head();
+  bool interrupted = false;
+  uint64_t rebuilt = 0;
+  if (ledger::Status s = store->InterruptedRebuild(&interrupted, &rebuilt); !s.ok()) return Fail(s);
   if (options.format == "json") {
     std::cout << fmt::format("{{\"events\":{},\"chain_hash\":\"{}\",\"recorded_utc\":\"{}\","
-                             "\"projection_position\":{},\"bytes_on_disk\":{}}}\n",
+                             "\"projection_position\":{},\"bytes_on_disk\":{},"
+                             "\"interrupted_rebuild_position\":{}}}\n",
                              head.position, ledger::HexEncode(head.hash),
-                             FormatUtcMicros(head.recorded_us), store->projection_position(), bytes);
+                             FormatUtcMicros(head.recorded_us), store->projection_position(), bytes,
+                             interrupted ? std::to_string(rebuilt) : std::string("null"));
   } else {
     std::cout << fmt::format("events              {}\nhead hash           {}\nlast recorded       {}\n"
                              "projections at      {}\nbytes on disk       {} ({:.1f} per event)\n",
                              head.position, ledger::HexEncode(head.hash),
                              FormatUtcMicros(head.recorded_us), store->projection_position(), bytes,
                              head.position ? static_cast<double>(bytes) / static_cast<double>(head.position) : 0.0);
+    if (interrupted) {
+      std::cout << fmt::format("interrupted rebuild at position {} of {}: `shebao rebuild` "
+                               "resumes it\n",
+                               rebuilt, head.position);
+    }
   }
   return kExitOk;
 }

@@ -38,7 +38,14 @@ int CmdRebuild(const GlobalOptions& options, const std::vector<std::string>& arg
   if (!OpenLedger(options, false, &store, &code)) return code;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  ledger::Status s;
+  bool interrupted = false;
+  uint64_t resume_after = 0;
+  ledger::Status s = store->InterruptedRebuild(&interrupted, &resume_after);
+  if (!s.ok()) return Fail(s);
+  if (interrupted) {
+    std::cout << fmt::format("rebuild: resuming an interrupted rebuild after position {}\n",
+                             resume_after);
+  }
   double secs = 0;
   {
     ProgressBar bar("rebuild", !vm["quiet"].as<bool>());
