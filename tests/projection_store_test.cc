@@ -319,7 +319,7 @@ TEST_CASE("a ledger whose projections were never built takes the layout of its f
   CHECK(ProjectionRows(*store).size() == 7);
 }
 
-TEST_CASE("a rebuild over a damaged event stops with corruption at its position; queries keep "
+TEST_CASE("a rebuild over a damaged event stops with corruption at its position, and queries keep "
           "the projections in use") {
   TempDir dir;
   SumProjector projector;
