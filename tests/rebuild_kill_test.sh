@@ -59,7 +59,7 @@ echo "rebuild_kill_test: $resumable of $cycles kills left a rebuild to resume"
 # when its memtable fills), so the resumption is checked after a clean stop (SIGINT), which
 # keeps the completed batches: interrupt a rebuild early enough that it stops before its switch.
 stopped=""
-for pct in 40 20 10 5 2; do
+for pct in 40 20 60 10 5; do
   "$shebao" --db "$db" rebuild -q >"$tmp/stop.out" 2>"$tmp/stop.err" &
   pid=$!
   sleep "$(printf '%d.%03d' $((full_ms * pct / 100 / 1000)) $((full_ms * pct / 100 % 1000)))"
