@@ -1684,21 +1684,20 @@ Status RocksEventStore::InterruptedRebuild(bool* interrupted, uint64_t* position
   *interrupted = false;
   *position = 0;
   uint8_t target = 0;
+  uint64_t head = 0;
   {
     std::lock_guard lock(mu_);
     target = static_cast<uint8_t>(projection_.generation + 1);
+    head = head_.position;
   }
   bool found = false;
   keys::GenerationPosition state;
   Status s = ReadGenerationPosition(db_.get(), projections_cf(), rocksdb::ReadOptions(),
                                     keys::RebuildProgressKey(target), &found, &state);
   if (!s.ok()) return s;
-  if (!found) return Status::OK();
-  if (state.generation != target) {
-    return Status(Code::corruption,
-                  fmt::format("the rebuild progress record of generation {} names generation {}",
-                              target, state.generation));
-  }
+  // A record naming another generation, or a position past the head, cannot be resumed from:
+  // the next rebuild starts over (and clears it).
+  if (!found || state.generation != target || state.position > head) return Status::OK();
   *interrupted = true;
   *position = state.position;
   return Status::OK();
@@ -1743,13 +1742,12 @@ Status RocksEventStore::Rebuild(const RebuildProgress& progress, bool may_resume
     const uint8_t active = projection_.generation;
     const uint8_t target = static_cast<uint8_t>(active + 1);
     bool resuming = false;
-    keys::GenerationPosition state;
-    Status s = ReadGenerationPosition(db_.get(), projections_cf(), rocksdb::ReadOptions(),
-                                      keys::RebuildProgressKey(target), &resuming, &state);
+    uint64_t resume_after = 0;
+    Status s = InterruptedRebuild(&resuming, &resume_after);
     if (!s.ok()) return s;
     uint64_t from = 1;
-    if (may_resume && resuming && state.generation == target && state.position <= head) {
-      from = state.position + 1;  // an interrupted rebuild: carry on where it stopped
+    if (may_resume && resuming) {
+      from = resume_after + 1;  // an interrupted rebuild: carry on where it stopped
     } else {
       // Start clean: nothing of the target generation may survive from an older attempt.
       const std::string begin(1, static_cast<char>(target));

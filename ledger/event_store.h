@@ -317,7 +317,8 @@ class EventStore {
   // last position its durable rows reach: the next RebuildProjections resumes after it. The rows
   // a rebuild wrote since its last flush die with a crash, and with them the progress record
   // that named them, so *position may be below what the interrupted rebuild had reported.
-  // Sets *interrupted false (and *position 0) when no rebuild is pending.
+  // Sets *interrupted false (and *position 0) when there is nothing to resume: the next
+  // RebuildProjections starts over. RebuildProjections decides by this call.
   // Errors: corruption (a malformed progress record), io_error.
   virtual Status InterruptedRebuild(bool* interrupted, uint64_t* position) const = 0;
 
