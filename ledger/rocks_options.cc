@@ -98,6 +98,9 @@ void LedgerRocksOptions(size_t block_cache_bytes, bool create_if_missing,
   // answers them without searching its skiplist.
   index_options.memtable_whole_key_filtering = true;
   index_options.memtable_prefix_bloom_size_ratio = 0.05;
+  index_options.level0_file_num_compaction_trigger = kL0FilesCompactionTrigger;
+  index_options.level0_slowdown_writes_trigger = kL0FilesSlowdownWrites;
+  index_options.level0_stop_writes_trigger = kL0FilesStopWrites;
   // Projection rows are read by person: "<generation>R/<18-char id>/" is 22 bytes.
   // A prefix Bloom filter lets a person's scan skip every file without that person.
   rocksdb::ColumnFamilyOptions projection_options = index_options;
