@@ -65,8 +65,8 @@ inline constexpr int kL0FilesSlowdownWrites = 40;
 inline constexpr int kL0FilesStopWrites = 60;
 // While a rebuild folds, the projections family's level 0 is compacted once it holds this many
 // files (instead of kL0FilesCompactionTrigger), and its write slowdown and stop thresholds are
-// raised by as much. Each rebuild file spans the whole key range, so each level-0 compaction rewrites all
-// of level 1: fewer, larger ones write less.
+// raised by as much. Each rebuild file spans the whole key range, so each level-0 compaction
+// rewrites all of level 1: fewer, larger ones write less.
 inline constexpr int kRebuildL0FilesCompactionTrigger = 16;
 // Threads of the one compaction that ends a rebuild (the machines here have 2 cores).
 inline constexpr uint32_t kCompactionThreadsMax = 2;
