@@ -1398,18 +1398,19 @@ Status RocksEventStore::LoadHead() {
 
 namespace {
 
-// Reads a (generation, position) meta record; absent reads as (0, 0).
-Status ReadGenerationPosition(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
+// Reads a (generation, position) record of family (meta's projection position, or a rebuild's
+// progress record in projections); absent reads as (0, 0). what names it in errors.
+Status ReadGenerationPosition(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
                               const rocksdb::ReadOptions& ro, std::string_view key, bool* found,
-                              keys::GenerationPosition* out) {
+                              keys::GenerationPosition* out, std::string_view what) {
   *found = false;
   *out = keys::GenerationPosition{};
   std::string value;
-  auto s = db->Get(ro, meta, rocksdb::Slice(key.data(), key.size()), &value);
+  auto s = db->Get(ro, family, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return FromRocks(s, fmt::format("read meta {}", key));
+  if (!s.ok()) return FromRocks(s, fmt::format("read the {}", what));
   auto gp = keys::DecodeGenerationPosition(value);
-  if (!gp) return Status(Code::corruption, fmt::format("meta record {} is malformed", key));
+  if (!gp) return Status(Code::corruption, fmt::format("the {} record is malformed", what));
   *found = true;
   *out = *gp;
   return Status::OK();
@@ -1423,7 +1424,8 @@ class SnapshotReadView final : public ReadView {
       : db_(db), projections_(projections), snapshot_(db->GetSnapshot()) {
     ro_.snapshot = snapshot_;
     bool found = false;
-    status_ = ReadGenerationPosition(db_, meta, ro_, keys::kProjectionKey, &found, &gp_);
+    status_ = ReadGenerationPosition(db_, meta, ro_, keys::kProjectionKey, &found, &gp_,
+                                     "projection position");
   }
   ~SnapshotReadView() override { db_->ReleaseSnapshot(snapshot_); }
 
@@ -1612,7 +1614,8 @@ Status RocksEventStore::CatchUpProjections() {
   if (options_.projector == nullptr) return Status::OK();
   bool found = false;
   Status s = ReadGenerationPosition(db_.get(), meta_cf(), rocksdb::ReadOptions(),
-                                    keys::kProjectionKey, &found, &projection_);
+                                    keys::kProjectionKey, &found, &projection_,
+                                    "projection position");
   if (!s.ok()) return s;
   if (projection_.position > head_.position) {
     return Status(Code::corruption, fmt::format("projections at position {} are ahead of the "
@@ -1693,7 +1696,8 @@ Status RocksEventStore::InterruptedRebuild(bool* interrupted, uint64_t* position
   bool found = false;
   keys::GenerationPosition state;
   Status s = ReadGenerationPosition(db_.get(), projections_cf(), rocksdb::ReadOptions(),
-                                    keys::RebuildProgressKey(target), &found, &state);
+                                    keys::RebuildProgressKey(target), &found, &state,
+                                    fmt::format("rebuild progress (generation {})", target));
   if (!s.ok()) return s;
   // A record naming another generation, or a position past the head, cannot be resumed from:
   // the next rebuild starts over (and clears it).
@@ -1744,6 +1748,12 @@ Status RocksEventStore::Rebuild(const RebuildProgress& progress, bool may_resume
     bool resuming = false;
     uint64_t resume_after = 0;
     Status s = InterruptedRebuild(&resuming, &resume_after);
+    // A malformed progress record is derived data like the rows it names: start over (the
+    // clean start below deletes it), rather than let it block the one command that repairs it.
+    if (s.code() == Code::corruption) {
+      resuming = false;
+      s = Status::OK();
+    }
     if (!s.ok()) return s;
     uint64_t from = 1;
     if (may_resume && resuming) {

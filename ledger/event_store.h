@@ -318,8 +318,9 @@ class EventStore {
   // a rebuild wrote since its last flush die with a crash, and with them the progress record
   // that named them, so *position may be below what the interrupted rebuild had reported.
   // Sets *interrupted false (and *position 0) when there is nothing to resume: the next
-  // RebuildProjections starts over. RebuildProjections decides by this call.
-  // Errors: corruption (a malformed progress record), io_error.
+  // RebuildProjections starts over. RebuildProjections decides by this call (and starts over
+  // when it reports a malformed record). Errors: corruption (a malformed progress record),
+  // io_error.
   virtual Status InterruptedRebuild(bool* interrupted, uint64_t* position) const = 0;
 
   // Walks the whole log: dense positions, hash links, decodable envelopes whose position

@@ -18,6 +18,7 @@
 using namespace shebao;
 using namespace shebao::ledger;
 using shebao::testing::AmountOf;
+using shebao::testing::EditBehindTheStoresBack;
 using shebao::testing::OneEventBatch;
 using shebao::testing::ProjectionRows;
 using shebao::testing::TamperEventValue;
@@ -340,4 +341,35 @@ TEST_CASE("a rebuild over a damaged event stops with corruption at its position,
                 s.ToString());
   CHECK(store->projection_position() == 3 * kVerifyBatchEvents);
   CHECK(ProjectionRows(*store) == live);
+}
+
+TEST_CASE("a malformed rebuild progress record: named in words, and the next rebuild starts "
+          "over") {
+  TempDir dir;
+  SumProjector projector;
+  std::map<std::string, std::string> live;
+  {
+    auto store = Open(dir.path(), &projector);
+    AppendSome(*store, 0, 10);
+    live = ProjectionRows(*store);
+  }
+  // The active generation is 0 here (no rebuild yet): the next one's record is keyed "\x01".
+  EditBehindTheStoresBack(dir.path(), keys::kProjectionsFamily,
+                          [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* projections) {
+    REQUIRE(db->Put(rocksdb::WriteOptions(), projections, keys::RebuildProgressKey(1), "x").ok());
+  });
+  auto store = Open(dir.path(), &projector);
+  bool interrupted = true;
+  uint64_t position = 1;
+  Status s = store->InterruptedRebuild(&interrupted, &position);
+  CHECK(s.code() == Code::corruption);
+  CHECK_MESSAGE(s.message() == "the rebuild progress (generation 1) record is malformed",
+                s.ToString());
+  CHECK(!interrupted);
+  // The rebuild repairs derived data; a damaged record of its own must not block it.
+  s = store->RebuildProjections(nullptr);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  CHECK(ProjectionRows(*store) == live);
+  REQUIRE(store->InterruptedRebuild(&interrupted, &position).ok());
+  CHECK(!interrupted);
 }
