@@ -81,6 +81,14 @@ void AppendSome(EventStore& store, int from, int to) {
   }
 }
 
+// A new ledger at path with the events of AppendSome(0, n), closed; returns its projection rows.
+std::map<std::string, std::string> LedgerOf(const std::string& path, Projector* projector,
+                                            int n) {
+  auto store = Open(path, projector);
+  AppendSome(*store, 0, n);
+  return ProjectionRows(*store);
+}
+
 }  // namespace
 
 TEST_CASE("projections are written with their events and rebuild byte-identically") {
@@ -324,13 +332,8 @@ TEST_CASE("a rebuild over a damaged event stops with corruption at its position,
           "the projections in use") {
   TempDir dir;
   SumProjector projector;
-  std::map<std::string, std::string> live;
-  {
-    auto store = Open(dir.path(), &projector);
-    // Several of the log reader's batches (kVerifyBatchEvents), the damage in a later one.
-    AppendSome(*store, 0, static_cast<int>(3 * kVerifyBatchEvents));
-    live = ProjectionRows(*store);
-  }
+  // Several of the log reader's batches (kVerifyBatchEvents), the damage in a later one.
+  const auto live = LedgerOf(dir.path(), &projector, static_cast<int>(3 * kVerifyBatchEvents));
   const uint64_t damaged = 2 * kVerifyBatchEvents + 100;
   TamperEventValue(dir.path(), damaged,
                    [](std::string* v, const Hash256&) { (*v)[v->size() / 2] ^= 0x01; });
@@ -347,12 +350,7 @@ TEST_CASE("a malformed rebuild progress record: named in words, and the next reb
           "over") {
   TempDir dir;
   SumProjector projector;
-  std::map<std::string, std::string> live;
-  {
-    auto store = Open(dir.path(), &projector);
-    AppendSome(*store, 0, 10);
-    live = ProjectionRows(*store);
-  }
+  const auto live = LedgerOf(dir.path(), &projector, 10);
   // The active generation is 0 here (no rebuild yet): the next one's record is keyed "\x01".
   EditBehindTheStoresBack(dir.path(), keys::kProjectionsFamily,
                           [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* projections) {
