@@ -25,6 +25,11 @@ records() {
   done
 }
 records >"$tmp/before"
+# What stats says an interrupted rebuild left to resume: a position, or null.
+interrupted_at() {
+  "$shebao" --db "$db" --format json stats |
+    sed -n 's/.*"interrupted_rebuild_position":\([0-9a-z]*\).*/\1/p'
+}
 events=$("$shebao" --db "$db" --format json stats | sed -n 's/.*"events":\([0-9]*\).*/\1/p')
 resumable=0
 # How long a whole rebuild takes here: the kills land within it.
@@ -46,8 +51,7 @@ for ((i = 1; i <= cycles; i++)); do
     grep -q "; 0 differences" "$tmp/replay"
   # What the kill left for the next rebuild to resume from (null: nothing durable yet, or the
   # rebuild had already switched).
-  "$shebao" --db "$db" --format json stats >"$tmp/stats"
-  left=$(sed -n 's/.*"interrupted_rebuild_position":\([0-9a-z]*\).*/\1/p' "$tmp/stats")
+  left=$(interrupted_at)
   check "kill $i: stats names what an interrupted rebuild left ($left)" test -n "$left"
   if [ "$left" != "null" ]; then
     resumable=$((resumable + 1))
@@ -68,8 +72,7 @@ for pct in 40 20 60 10 5; do
   if grep -q "^rebuild interrupted" "$tmp/stop.err"; then stopped=$pct; break; fi
 done
 check "a rebuild stopped by SIGINT at some point (${stopped:-none} % of a whole one)" test -n "$stopped"
-"$shebao" --db "$db" --format json stats >"$tmp/stats"
-left=$(sed -n 's/.*"interrupted_rebuild_position":\([0-9a-z]*\).*/\1/p' "$tmp/stats")
+left=$(interrupted_at)
 check "after SIGINT, stats names the position to resume after ($left)" \
   test -n "$left" -a "$left" != null
 "$shebao" --db "$db" audit replay >"$tmp/replay" 2>&1
@@ -79,8 +82,7 @@ check "after SIGINT, audit replay finds the projections equal to the log's fold"
 check "the rebuild after the kills completes" grep -q "rebuild: projections recomputed" "$tmp/rebuild"
 check "it resumed after the position stats named" \
   grep -q "^rebuild: resuming an interrupted rebuild after position $left\$" "$tmp/rebuild"
-"$shebao" --db "$db" --format json stats >"$tmp/stats"
-check "after it, no rebuild is left to resume" grep -q '"interrupted_rebuild_position":null' "$tmp/stats"
+check "after it, no rebuild is left to resume" test "$(interrupted_at)" = null
 "$shebao" --db "$db" audit replay >"$tmp/replay" 2>&1
 check "after it, audit replay finds the projections equal to the log's fold" grep -q "; 0 differences" "$tmp/replay"
 records >"$tmp/after"

@@ -41,8 +41,12 @@ int CmdRebuild(const GlobalOptions& options, const std::vector<std::string>& arg
   bool interrupted = false;
   uint64_t resume_after = 0;
   ledger::Status s = store->InterruptedRebuild(&interrupted, &resume_after);
-  if (!s.ok()) return Fail(s);
-  if (interrupted) {
+  if (s.code() == ledger::Code::corruption) {
+    // RebuildProjections starts over then: say so rather than refuse to repair derived data.
+    std::cout << fmt::format("rebuild: {}; starting over\n", s.message());
+  } else if (!s.ok()) {
+    return Fail(s);
+  } else if (interrupted) {
     std::cout << fmt::format("rebuild: resuming an interrupted rebuild after position {}\n",
                              resume_after);
   }
