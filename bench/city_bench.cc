@@ -4,8 +4,23 @@
 //                                                      project (generation time subtracted)
 //   city_bench raw-put --dir D                         raw RocksDB batched puts (1,000 a batch)
 //                                                      of the same event keys and bytes
+//   city_bench write-replay --dir D                    every write of the ingest (all families:
+//                                                      events, indexes, projection rows), read
+//                                                      back from the ledger's archived write-ahead
+//                                                      log and written again, batch for batch,
+//                                                      into a fresh database with the ledger's
+//                                                      options: the cost of the writes alone, with
+//                                                      no parsing, rules, hashing or folding. Needs
+//                                                      an ingest run with --keep-wal 1.
+//                                                      --family F: only family F's writes;
+//                                                      --disable-wal 1: without the WAL.
 //   city_bench scan    --dir D                         raw sequential scan of the events family
 //   city_bench rebuild --dir D                         drop and recompute all projections
+//   city_bench rebuild-floor --dir D                   a rebuild whose projector writes nothing:
+//                                                      the log read and checked, the batches and
+//                                                      their progress records (what every rebuild
+//                                                      pays before its first row). Leaves the
+//                                                      projections empty: run rebuild after it.
 //   city_bench query   --dir D --children N            payment + rights query of random people
 //   city_bench noise   [--samples K]                   the machine's timing noise: a fixed piece of
 //                                                      arithmetic (~15 us, no memory, no system call)
@@ -23,6 +38,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -30,12 +46,15 @@
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/table.h>
+#include <rocksdb/transaction_log.h>
 #include <rocksdb/write_batch.h>
 
 #include "ledger/domain/command_handler.h"
 #include "ledger/domain/projector.h"
 #include "ledger/domain/queries.h"
+#include "ledger/constants.h"
 #include "ledger/keys.h"
+#include "ledger/rocks_options.h"
 #include "ledger/domain/calendar.h"
 #include "ledger/domain/premium_table.h"
 #include "replay/ledger_verifier.h"
@@ -65,6 +84,9 @@ struct Args {
   uint64_t seed = 1;
   uint64_t samples = 20'000;
   std::string data = SHEBAO_DATA_DIR;
+  bool keep_wal = false;  // ingest: StoreOptions::keep_wal_files, for write-replay
+  std::string family;     // write-replay: only this column family's writes
+  bool disable_wal = false;  // write-replay: without the write-ahead log (as a rebuild writes)
 };
 
 Args Parse(int argc, char** argv) {
@@ -77,6 +99,9 @@ Args Parse(int argc, char** argv) {
     else if (k == "--seed") a.seed = std::stoull(v);
     else if (k == "--samples") a.samples = std::stoull(v);
     else if (k == "--data") a.data = v;
+    else if (k == "--keep-wal") a.keep_wal = v == "1";
+    else if (k == "--family") a.family = v;
+    else if (k == "--disable-wal") a.disable_wal = v == "1";
   }
   return a;
 }
@@ -89,8 +114,10 @@ Args Parse(int argc, char** argv) {
 // read_only: as `shebao audit verify` and the query commands open it, and so that no compaction
 // runs beside the phase measured (a writer's open may start one, which takes the second core).
 std::unique_ptr<ledger::EventStore> OpenLedger(const std::string& path, ledger::Projector* p,
-                                               bool create, bool read_only = false) {
+                                               bool create, bool read_only = false,
+                                               bool keep_wal = false) {
   ledger::StoreOptions o;
+  o.keep_wal_files = keep_wal;
   o.sync = false;
   o.create_if_missing = create;
   o.projector = p;
@@ -137,7 +164,7 @@ int Ingest(const Args& a) {
   const double gen_s = Seconds(g0, Clock::now());
 
   domain::DomainProjector projector;
-  auto store = OpenLedger(a.dir, &projector, true);
+  auto store = OpenLedger(a.dir, &projector, true, false, a.keep_wal);
   domain::CommandHandler handler(store.get(), &premiums, &calendar, true);
   uint64_t lines = 0, rejected = 0, events = 0;
   std::string first_rejection;
@@ -217,6 +244,119 @@ int RawPut(const Args& a) {
   return 0;
 }
 
+// Counts a replayed batch's entries and bytes per column family id, and copies those of one
+// family (only_cf) into *only, if set.
+struct FamilyCounter : rocksdb::WriteBatch::Handler {
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> entries_bytes;
+  rocksdb::WriteBatch* only = nullptr;
+  rocksdb::ColumnFamilyHandle* only_cf = nullptr;
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& k, const rocksdb::Slice& v) override {
+    auto& [n, b] = entries_bytes[cf];
+    ++n;
+    b += k.size() + v.size();
+    if (only != nullptr && cf == only_cf->GetID()) return only->Put(only_cf, k, v);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& k) override {
+    auto& [n, b] = entries_bytes[cf];
+    ++n;
+    b += k.size();
+    if (only != nullptr && cf == only_cf->GetID()) return only->Delete(only_cf, k);
+    return rocksdb::Status::OK();
+  }
+};
+
+int WriteReplay(const Args& a) {
+  // The ledger, opened for writing with its own options and its archive kept as it is.
+  rocksdb::DBOptions src_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  ledger::LedgerRocksOptions(64 << 20, /*create_if_missing=*/false, &src_options, &families);
+  src_options.WAL_ttl_seconds = ledger::kKeptWalFilesTtlSeconds;
+  std::vector<rocksdb::ColumnFamilyHandle*> src_handles;
+  rocksdb::DB* src_raw = nullptr;
+  if (auto s = rocksdb::DB::Open(src_options, a.dir, families, &src_handles, &src_raw); !s.ok()) {
+    Die("open ledger: " + s.ToString());
+  }
+  std::unique_ptr<rocksdb::DB> src(src_raw);
+  std::unique_ptr<rocksdb::TransactionLogIterator> log;
+  if (auto s = src->GetUpdatesSince(1, &log); !s.ok()) {
+    Die("the ledger's write-ahead log from sequence 1 (ingest with --keep-wal 1): " + s.ToString());
+  }
+
+  const std::string replay_dir = a.dir + "-replay";
+  std::filesystem::remove_all(replay_dir);
+  rocksdb::DBOptions options;
+  ledger::LedgerRocksOptions(64 << 20, /*create_if_missing=*/true, &options, &families);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (auto s = rocksdb::DB::Open(options, replay_dir, families, &handles, &raw); !s.ok()) {
+    Die("open replay target: " + s.ToString());
+  }
+  // A batch names its families by id: the same families, created in the same order, must have
+  // the same ids in both databases.
+  uint32_t events_cf = UINT32_MAX;
+  std::vector<uint32_t> ids;
+  for (size_t i = 0; i < families.size(); ++i) {
+    if (handles[i]->GetID() != src_handles[i]->GetID()) Die("column family ids differ");
+    ids.push_back(handles[i]->GetID());
+    if (families[i].name == ledger::keys::kEventsFamily) events_cf = ids.back();
+  }
+  rocksdb::WriteOptions wo;  // as raw-put: the write-ahead log, unsynced, one sync at the end
+  wo.disableWAL = a.disable_wal;
+  double write_s = 0;
+  uint64_t batches = 0, bytes = 0;
+  FamilyCounter counter;
+  rocksdb::WriteBatch only;
+  if (!a.family.empty()) {
+    for (size_t i = 0; i < families.size(); ++i) {
+      if (families[i].name == a.family) counter.only_cf = handles[i];
+    }
+    if (counter.only_cf == nullptr) Die("no column family " + a.family);
+    counter.only = &only;
+  }
+  for (; log->Valid(); log->Next()) {
+    rocksdb::BatchResult r = log->GetBatch();
+    only.Clear();
+    if (!r.writeBatchPtr->Iterate(&counter).ok()) Die("count a batch");
+    rocksdb::WriteBatch* written = counter.only != nullptr ? &only : r.writeBatchPtr.get();
+    if (written->Count() == 0) continue;
+    bytes += written->GetDataSize();
+    ++batches;
+    const auto t = Clock::now();
+    if (auto s = raw->Write(wo, written); !s.ok()) Die("replay write: " + s.ToString());
+    write_s += Seconds(t, Clock::now());
+  }
+  if (!log->status().ok()) Die("read the write-ahead log: " + log->status().ToString());
+  if (!a.disable_wal && !raw->SyncWAL().ok()) Die("replay sync");
+  log.reset();
+  for (auto* h : handles) (void)raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+  for (auto* h : src_handles) (void)src->DestroyColumnFamilyHandle(h);
+  src.reset();
+  std::filesystem::remove_all(replay_dir);
+
+  const uint64_t events = counter.entries_bytes[events_cf].first;
+  uint64_t entries = 0;
+  std::string per_family;
+  for (size_t i = 0; i < families.size(); ++i) {
+    const auto& [n, b] = counter.entries_bytes[ids[i]];
+    entries += n;
+    per_family += fmt::format("{}\"{}\":[{},{}]", per_family.empty() ? "" : ",", families[i].name, n, b);
+  }
+  if (events == 0) Die("no event in the write-ahead log");
+  std::printf("%s\n", fmt::format("{{\"bench\":\"city_write_replay\",\"events\":{},\"batches\":{},"
+                                  "\"entries\":{},\"entries_per_event\":{:.2f},\"batch_bytes\":{},"
+                                  "\"bytes_per_event\":{:.0f},\"write_s\":{:.3f},"
+                                  "\"replay_events_per_s\":{:.0f},\"only_family\":\"{}\","
+                                  "\"wal\":{},\"families\":{{{}}}}}",
+                                  events, batches, entries,
+                                  static_cast<double>(entries) / static_cast<double>(events), bytes,
+                                  static_cast<double>(bytes) / static_cast<double>(events), write_s,
+                                  static_cast<double>(events) / write_s, a.family,
+                                  !a.disable_wal, per_family).c_str());
+  return 0;
+}
+
 int Scan(const Args& a) {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::ColumnFamilyHandle* events = nullptr;
@@ -249,6 +389,41 @@ int Rebuild(const Args& a) {
   if (!s.ok()) Die(s.ToString());
   const uint64_t n = store->head().position;
   std::printf("%s\n", fmt::format("{{\"bench\":\"city_rebuild\",\"events\":{},\"rebuild_s\":{:.3f},"
+                                  "\"rebuild_events_per_s\":{:.0f},\"peak_rss_mb\":{}}}",
+                                  n, secs, static_cast<double>(n) / secs, PeakRssMb()).c_str());
+  return 0;
+}
+
+// A projector that reads each event and writes nothing, with the domain projector's layout (so
+// that the open accepts the stored projections): RebuildProjections with it costs what every
+// rebuild pays before its first row (reading the log, checking each FlatBuffer and chain link,
+// the batches and their progress records), the floor under the rebuild's time.
+class NothingProjector final : public ledger::Projector {
+ public:
+  ledger::Status Apply(const ledger::RecordedEvent& event, ledger::ProjectionWriter*) override {
+    if (event.event() == nullptr) return ledger::Status(ledger::Code::corruption, "no event");
+    ++applied_;
+    return ledger::Status::OK();
+  }
+  uint64_t layout_version() const override { return domain::DomainProjector().layout_version(); }
+  uint64_t applied() const { return applied_; }
+
+ private:
+  uint64_t applied_ = 0;
+};
+
+int RebuildFloor(const Args& a) {
+  NothingProjector nothing;
+  auto store = OpenLedger(a.dir, &nothing, false);
+  const auto t0 = Clock::now();
+  ledger::Status s = store->RebuildProjections(nullptr);
+  const double secs = Seconds(t0, Clock::now());
+  if (!s.ok()) Die(s.ToString());
+  const uint64_t n = store->head().position;
+  if (nothing.applied() != n) Die(fmt::format("{} events applied of {}", nothing.applied(), n));
+  std::fprintf(stderr, "city_bench: the projections of %s are now empty: run city_bench rebuild\n",
+               a.dir.c_str());
+  std::printf("%s\n", fmt::format("{{\"bench\":\"city_rebuild_floor\",\"events\":{},\"rebuild_s\":{:.3f},"
                                   "\"rebuild_events_per_s\":{:.0f},\"peak_rss_mb\":{}}}",
                                   n, secs, static_cast<double>(n) / secs, PeakRssMb()).c_str());
   return 0;
@@ -341,12 +516,14 @@ int main(int argc, char** argv) {
   const Args a = Parse(argc, argv);
   if (a.phase == "ingest") return Ingest(a);
   if (a.phase == "raw-put") return RawPut(a);
+  if (a.phase == "write-replay") return WriteReplay(a);
+  if (a.phase == "rebuild-floor") return RebuildFloor(a);
   if (a.phase == "scan") return Scan(a);
   if (a.phase == "rebuild") return Rebuild(a);
   if (a.phase == "query") return Query(a);
   if (a.phase == "verify") return Verify(a);
   if (a.phase == "noise") return Noise(a);
-  std::fprintf(stderr, "usage: city_bench ingest|raw-put|scan|rebuild|query|verify|noise [--dir D] [--children N] "
+  std::fprintf(stderr, "usage: city_bench ingest|raw-put|write-replay|scan|rebuild|rebuild-floor|query|verify|noise [--dir D] [--children N] "
                        "[--seed S] [--samples K]\n");
   return 2;
 }

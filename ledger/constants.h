@@ -68,6 +68,8 @@ inline constexpr int kL0FilesStopWrites = 60;
 // raised by as much. Each rebuild file spans the whole key range, so each level-0 compaction
 // rewrites all of level 1: fewer, larger ones write less.
 inline constexpr int kRebuildL0FilesCompactionTrigger = 16;
+// StoreOptions::keep_wal_files: how long RocksDB keeps an archived write-ahead log file.
+inline constexpr uint64_t kKeptWalFilesTtlSeconds = 10ull * 365 * 24 * 3600;
 // Threads of the one compaction that ends a rebuild (the machines here have 2 cores).
 inline constexpr uint32_t kCompactionThreadsMax = 2;
 // Events returned by one stream or log read call.

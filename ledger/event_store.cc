@@ -1913,6 +1913,7 @@ Status OpenOnce(const std::string& path, const StoreOptions& options,
     info_log = std::make_shared<LedgerInfoLog>((std::filesystem::path(path) / "LOG").string());
   }
   db_options.info_log = info_log;
+  if (options.keep_wal_files) db_options.WAL_ttl_seconds = kKeptWalFilesTtlSeconds;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   auto s = options.read_only

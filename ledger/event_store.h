@@ -73,6 +73,11 @@ struct StoreOptions {
   // to a recently written stream reads no head record. At most kStreamVersionCacheEntriesMax;
   // when full the cache is emptied and fills again. 0: every append reads the head records.
   size_t stream_version_cache_entries = kStreamVersionCacheEntriesMax;
+  // Keep every write-ahead log file RocksDB is done with in the directory's archive/ (RocksDB
+  // WAL_ttl_seconds) instead of deleting it: for measurements that replay every write of a
+  // run (city_bench write-replay). The archive grows with every append and is never trimmed
+  // by the store.
+  bool keep_wal_files = false;
 };
 
 // What a batch expects of one stream before it writes.

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <rocksdb/db.h>
+#include <rocksdb/transaction_log.h>
 
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -15,6 +17,7 @@
 
 #include "ledger/constants.h"
 #include "ledger/keys.h"
+#include "ledger/rocks_options.h"
 #include "tests/test_util.h"
 
 using namespace shebao;
@@ -849,4 +852,64 @@ TEST_CASE("an event with a payload type but no payload table: refused by Append,
   CHECK(s.code() == Code::corruption);
   CHECK_MESSAGE(s.message().find("position 2: the event has no payload") != std::string::npos,
                 s.ToString());
+}
+
+TEST_CASE("keep_wal_files: the write-ahead log of every append stays in archive/") {
+  // city_bench write-replay replays the archive: every acknowledged append must be there.
+  auto archived_logs = [](const std::string& path) {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(path + "/archive", ec)) {
+      n += f.path().extension() == ".log";
+    }
+    return n;
+  };
+  for (const bool keep : {false, true}) {
+    CAPTURE(keep);
+    TempDir dir;
+    StoreOptions options;
+    options.keep_wal_files = keep;
+    {
+      std::unique_ptr<EventStore> store;
+      REQUIRE(EventStore::Open(dir.path(), options, &store).ok());
+      MustAppend(*store, OneEventBatch("case/a", "k1", ExpectedVersion::Any(), 1));
+      MustAppend(*store, OneEventBatch("case/a", "k2", ExpectedVersion::Any(), 2));
+    }  // the close flushes: the log file is obsolete
+    {
+      std::unique_ptr<EventStore> store;
+      REQUIRE(EventStore::Open(dir.path(), options, &store).ok());
+      CHECK(store->head().position == 2);
+    }
+    CHECK((archived_logs(dir.path()) > 0) == keep);
+    if (!keep) continue;
+    // The events are in the archived logs: 2 events-family puts, read back batch by batch.
+    rocksdb::DBOptions db_options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    LedgerRocksOptions(8 << 20, false, &db_options, &families);
+    db_options.WAL_ttl_seconds = kKeptWalFilesTtlSeconds;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(db_options, dir.path(), families, &handles, &raw).ok());
+    uint32_t events_id = 0;
+    for (size_t i = 0; i < families.size(); ++i) {
+      if (families[i].name == keys::kEventsFamily) events_id = handles[i]->GetID();
+    }
+    struct Count : rocksdb::WriteBatch::Handler {
+      uint32_t id = 0;
+      uint64_t events = 0;
+      rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice&, const rocksdb::Slice&) override {
+        events += cf == id;
+        return rocksdb::Status::OK();
+      }
+    } count;
+    count.id = events_id;
+    std::unique_ptr<rocksdb::TransactionLogIterator> log;
+    REQUIRE(raw->GetUpdatesSince(1, &log).ok());
+    for (; log->Valid(); log->Next()) REQUIRE(log->GetBatch().writeBatchPtr->Iterate(&count).ok());
+    CHECK(log->status().ok());
+    CHECK(count.events == 2);
+    log.reset();
+    for (auto* h : handles) REQUIRE(raw->DestroyColumnFamilyHandle(h).ok());
+    delete raw;
+  }
 }
