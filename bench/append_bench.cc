@@ -5,6 +5,10 @@
 // ledger's options and times WriteBatch writes of the same keys and bytes. Only the appends are
 // timed: event generation, opening and closing are not.
 //
+// The group-commit rounds (--gc-rounds) also time the ledger's group-commit scheme with nothing
+// else in it (BareGroupCommit: one pwrite and one fdatasync per group), the ceiling of the
+// synced 8-writer ratio on the machine at hand.
+//
 // Output: one JSON object per line on stdout (one per case, then a group_commit line); notes go
 // to stderr. BENCHMARKS.md says how to run it and what each figure means.
 
@@ -31,7 +35,10 @@
 #include <string_view>
 #include <thread>
 #include <tuple>
+#include <fcntl.h>
 #include <unistd.h>
+#include <condition_variable>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -39,6 +46,7 @@
 
 #include "ledger/envelope.h"
 #include "ledger/event_store.h"
+#include "ledger/constants.h"
 #include "ledger/keys.h"
 #include "ledger/rocks_options.h"
 #include "ledger/sha256.h"
@@ -553,6 +561,73 @@ fs::path g_remove_on_exit;
   std::exit(1);
 }
 
+// The group commit of the ledger with nothing else in it: each writer queues one event's bytes
+// and waits; the writer at the front leads (waiting up to kCommitDelayMaxUs for as many writers
+// as its last group had, as LeadGroup does), writes the group's bytes with one pwrite and one
+// fdatasync, and wakes the group. No RocksDB, no hashing, no checks: what group commit itself
+// can reach on this machine's disk and CPUs, the ceiling of the ledger's synced ratio.
+class BareGroupCommit {
+ public:
+  explicit BareGroupCommit(const std::string& path)
+      : fd_(::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644)) {
+    if (fd_ < 0) Die(fmt::format("open {}", path));
+  }
+  ~BareGroupCommit() { ::close(fd_); }
+  BareGroupCommit(const BareGroupCommit&) = delete;
+  BareGroupCommit& operator=(const BareGroupCommit&) = delete;
+
+  void Append(std::string_view bytes) {
+    Waiter w;
+    w.bytes = bytes;
+    std::unique_lock lock(mu_);
+    queue_.push_back(&w);
+    if (queue_.size() > 1) queue_.front()->cv.notify_one();  // a leader may wait for company
+    while (!w.done && queue_.front() != &w) w.cv.wait(lock);
+    if (w.done) return;
+    if (last_group_ > 1) {
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::microseconds(ledger::kCommitDelayMaxUs);
+      while (queue_.size() < last_group_) {
+        if (w.cv.wait_until(lock, deadline) == std::cv_status::timeout) break;
+      }
+    }
+    const std::vector<Waiter*> group(queue_.begin(), queue_.end());
+    last_group_ = group.size();
+    lock.unlock();
+    buffer_.clear();
+    for (const Waiter* x : group) buffer_.append(x->bytes);
+    if (::pwrite(fd_, buffer_.data(), buffer_.size(), offset_) != static_cast<ssize_t>(buffer_.size()) ||
+        ::fdatasync(fd_) != 0) {
+      Die("bare group commit: write or fdatasync failed");
+    }
+    offset_ += static_cast<off_t>(buffer_.size());
+    lock.lock();
+    ++syncs_;
+    for (Waiter* x : group) {
+      queue_.pop_front();
+      x->done = true;
+      if (x != &w) x->cv.notify_one();
+    }
+    if (!queue_.empty()) queue_.front()->cv.notify_one();
+  }
+  uint64_t syncs() const { return syncs_; }
+
+ private:
+  struct Waiter {
+    std::string_view bytes;
+    bool done = false;
+    std::condition_variable cv;
+  };
+  const int fd_;
+  std::mutex mu_;
+  std::deque<Waiter*> queue_;  // guarded by mu_
+  size_t last_group_ = 0;      // guarded by mu_
+  uint64_t syncs_ = 0;         // guarded by mu_
+  // The leader's only (one at a time):
+  std::string buffer_;
+  off_t offset_ = 0;
+};
+
 struct LedgerRun {
   double seconds = 0;
   // Commit groups (one RocksDB write, and with sync one WAL sync, each), counted after the
@@ -827,6 +902,8 @@ int main(int argc, char** argv) {
     // disk drifts by several times over minutes. Paired rounds (1 writer, then 8, then 8, then
     // 1, ...) of gc_round_events each measure the ratio with both sides at the same moment.
     std::vector<double> paired;
+    std::vector<double> bare_paired;           // the bare group commit's 8 / 1, per round
+    std::vector<double> bare_events_per_sync;  // its 8 writers' events per fdatasync
     if (args.gc_rounds > 0 && args.run_ledger) {
       const uint64_t per8 = std::max<uint64_t>(1, args.gc_round_events / 8);
       std::vector<ThreadWork> work1(1);
@@ -838,24 +915,40 @@ int main(int argc, char** argv) {
       for (uint64_t round = 0; round < args.gc_rounds; ++round) {
         double rate1 = 0;
         double rate8 = 0;
+        double bare1 = 0;
+        double bare8 = 0;
         for (int k = 0; k < 2; ++k) {
           const bool single = (k == 0) == (round % 2 == 0);
+          const std::vector<ThreadWork>& work = single ? work1 : work8;
           const fs::path dir = root / fmt::format("gc-{}-{}", round, single ? 1 : 8);
           fs::create_directories(dir);
-          const LedgerRun run = RunLedger((dir / "ledger").string(), /*sync=*/true,
-                                          single ? work1 : work8, per8 * 8, false);
+          const LedgerRun run = RunLedger((dir / "ledger").string(), /*sync=*/true, work,
+                                          per8 * 8, false);
           (single ? rate1 : rate8) = n / run.seconds;
+          // The same events through the bare group commit, right after.
+          BareGroupCommit bare((dir / "bare").string());
+          const double bare_s = TimeThreads(work.size(), [&](size_t t) {
+            for (const auto& batch : work[t].ledger_batches) bare.Append(batch.events[0]);
+          });
+          (single ? bare1 : bare8) = n / bare_s;
+          if (!single) bare_events_per_sync.push_back(n / static_cast<double>(bare.syncs()));
           std::error_code ec;
           fs::remove_all(dir, ec);
         }
         paired.push_back(rate8 / rate1);
-        fmt::print(stderr, "group commit round {}: 1 writer {:.0f}/s, 8 writers {:.0f}/s, {:.2f}x\n",
-                   round, rate1, rate8, paired.back());
+        bare_paired.push_back(bare8 / bare1);
+        fmt::print(stderr, "group commit round {}: 1 writer {:.0f}/s, 8 writers {:.0f}/s, {:.2f}x; "
+                           "bare group commit {:.0f}/s, {:.0f}/s, {:.2f}x\n",
+                   round, rate1, rate8, paired.back(), bare1, bare8, bare_paired.back());
       }
     }
     std::string paired_json = "null";
+    std::string bare_json = "null";
+    std::string bare_per_sync_json = "null";
     if (!paired.empty()) {
       paired_json = fmt::format("{:.2f}", Median(paired));
+      bare_json = fmt::format("{:.2f}", Median(bare_paired));
+      bare_per_sync_json = fmt::format("{:.2f}", Median(bare_events_per_sync));
       fmt::print(stderr, "target synced 8 writers >= 5x 1 writer (paired rounds, median): "
                          "{:.2f}x, {}\n",
                  Median(paired), Median(paired) >= 5 ? "met" : "MISSED");
@@ -867,10 +960,12 @@ int main(int argc, char** argv) {
                "\"raw_rocksdb_8_writers_over_1_writer\":{:.2f},"
                "\"ledger_events_per_wal_sync_8_writers\":{:.2f},"
                "\"paired_rounds\":{},\"paired_round_events\":{},"
-               "\"paired_8_over_1_median\":{}}}\n",
+               "\"paired_8_over_1_median\":{},\"bare_group_commit_8_over_1_median\":{},"
+               "\"bare_group_commit_events_per_sync_8_writers\":{}}}\n",
                x, one->second.ledger_rate, eight->second.ledger_rate, raw_x,
                eight->second.events_per_group, paired.size(),
-               std::max<uint64_t>(1, args.gc_round_events / 8) * 8, paired_json);
+               std::max<uint64_t>(1, args.gc_round_events / 8) * 8, paired_json, bare_json,
+               bare_per_sync_json);
     fmt::print(stderr, "target synced 8 writers >= 5x 1 writer: {:.2f}x, {}\n", x,
                x >= 5 ? "met" : "MISSED");
   }
