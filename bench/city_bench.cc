@@ -11,7 +11,8 @@
 //                                                      into a fresh database with the ledger's
 //                                                      options: the cost of the writes alone, with
 //                                                      no parsing, rules, hashing or folding. Needs
-//                                                      an ingest run with --keep-wal 1.
+//                                                      an ingest run with --keep-wal 1 (opens the
+//                                                      ledger read-only).
 //                                                      --family F: only family F's writes;
 //                                                      --disable-wal 1: without the WAL.
 //   city_bench scan    --dir D                         raw sequential scan of the events family
@@ -53,7 +54,6 @@
 #include "ledger/domain/command_handler.h"
 #include "ledger/domain/projector.h"
 #include "ledger/domain/queries.h"
-#include "ledger/constants.h"
 #include "ledger/keys.h"
 #include "ledger/rocks_options.h"
 #include "ledger/domain/calendar.h"
@@ -268,17 +268,10 @@ struct FamilyCounter : rocksdb::WriteBatch::Handler {
 };
 
 int WriteReplay(const Args& a) {
-  // The ledger, opened for writing with its own options and its archive kept as it is.
-  rocksdb::DBOptions src_options;
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  ledger::LedgerRocksOptions(64 << 20, /*create_if_missing=*/false, &src_options, &families);
-  src_options.WAL_ttl_seconds = ledger::kKeptWalFilesTtlSeconds;
+  // The ledger, read-only: its archive/ holds the write-ahead log of every write since the start.
   std::vector<rocksdb::ColumnFamilyHandle*> src_handles;
-  rocksdb::DB* src_raw = nullptr;
-  if (auto s = rocksdb::DB::Open(src_options, a.dir, families, &src_handles, &src_raw); !s.ok()) {
-    Die("open ledger: " + s.ToString());
-  }
-  std::unique_ptr<rocksdb::DB> src(src_raw);
+  rocksdb::ColumnFamilyHandle* src_events = nullptr;
+  auto src = OpenRaw(a.dir, &src_handles, &src_events);
   std::unique_ptr<rocksdb::TransactionLogIterator> log;
   if (auto s = src->GetUpdatesSince(1, &log); !s.ok()) {
     Die("the ledger's write-ahead log from sequence 1 (ingest with --keep-wal 1): " + s.ToString());
@@ -287,25 +280,29 @@ int WriteReplay(const Args& a) {
   const std::string replay_dir = a.dir + "-replay";
   std::filesystem::remove_all(replay_dir);
   rocksdb::DBOptions options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
   ledger::LedgerRocksOptions(64 << 20, /*create_if_missing=*/true, &options, &families);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (auto s = rocksdb::DB::Open(options, replay_dir, families, &handles, &raw); !s.ok()) {
     Die("open replay target: " + s.ToString());
   }
-  // A batch names its families by id: the same families, created in the same order, must have
-  // the same ids in both databases.
-  uint32_t events_cf = UINT32_MAX;
+  // A batch names its families by id: each family must have the same id in both databases.
   std::vector<uint32_t> ids;
   for (size_t i = 0; i < families.size(); ++i) {
-    if (handles[i]->GetID() != src_handles[i]->GetID()) Die("column family ids differ");
     ids.push_back(handles[i]->GetID());
-    if (families[i].name == ledger::keys::kEventsFamily) events_cf = ids.back();
+    const auto same = std::find_if(src_handles.begin(), src_handles.end(), [&](auto* h) {
+      return h->GetName() == families[i].name;
+    });
+    if (same == src_handles.end() || (*same)->GetID() != ids.back()) {
+      Die("column family " + families[i].name + " has another id in the replay");
+    }
   }
+  const uint32_t events_cf = src_events->GetID();
   rocksdb::WriteOptions wo;  // as raw-put: the write-ahead log, unsynced, one sync at the end
   wo.disableWAL = a.disable_wal;
   double write_s = 0;
-  uint64_t batches = 0, bytes = 0;
+  uint64_t batches = 0, written_bytes = 0;  // of the batches written (one family's, with --family)
   FamilyCounter counter;
   rocksdb::WriteBatch only;
   if (!a.family.empty()) {
@@ -321,7 +318,7 @@ int WriteReplay(const Args& a) {
     if (!r.writeBatchPtr->Iterate(&counter).ok()) Die("count a batch");
     rocksdb::WriteBatch* written = counter.only != nullptr ? &only : r.writeBatchPtr.get();
     if (written->Count() == 0) continue;
-    bytes += written->GetDataSize();
+    written_bytes += written->GetDataSize();
     ++batches;
     const auto t = Clock::now();
     if (auto s = raw->Write(wo, written); !s.ok()) Die("replay write: " + s.ToString());
@@ -336,23 +333,26 @@ int WriteReplay(const Args& a) {
   src.reset();
   std::filesystem::remove_all(replay_dir);
 
+  // entries and bytes: of every write in the log, whatever --family replayed.
   const uint64_t events = counter.entries_bytes[events_cf].first;
-  uint64_t entries = 0;
+  uint64_t entries = 0, bytes = 0;
   std::string per_family;
   for (size_t i = 0; i < families.size(); ++i) {
     const auto& [n, b] = counter.entries_bytes[ids[i]];
     entries += n;
+    bytes += b;
     per_family += fmt::format("{}\"{}\":[{},{}]", per_family.empty() ? "" : ",", families[i].name, n, b);
   }
   if (events == 0) Die("no event in the write-ahead log");
   std::printf("%s\n", fmt::format("{{\"bench\":\"city_write_replay\",\"events\":{},\"batches\":{},"
-                                  "\"entries\":{},\"entries_per_event\":{:.2f},\"batch_bytes\":{},"
-                                  "\"bytes_per_event\":{:.0f},\"write_s\":{:.3f},"
+                                  "\"entries\":{},\"entries_per_event\":{:.2f},\"bytes\":{},"
+                                  "\"bytes_per_event\":{:.0f},\"written_bytes\":{},\"write_s\":{:.3f},"
                                   "\"replay_events_per_s\":{:.0f},\"only_family\":\"{}\","
                                   "\"wal\":{},\"families\":{{{}}}}}",
                                   events, batches, entries,
                                   static_cast<double>(entries) / static_cast<double>(events), bytes,
-                                  static_cast<double>(bytes) / static_cast<double>(events), write_s,
+                                  static_cast<double>(bytes) / static_cast<double>(events),
+                                  written_bytes, write_s,
                                   static_cast<double>(events) / write_s, a.family,
                                   !a.disable_wal, per_family).c_str());
   return 0;
@@ -413,10 +413,11 @@ class NothingProjector final : public ledger::Projector {
     ++applied_;
     return ledger::Status::OK();
   }
-  uint64_t layout_version() const override { return domain::DomainProjector().layout_version(); }
+  uint64_t layout_version() const override { return layout_version_; }
   uint64_t applied() const { return applied_; }
 
  private:
+  const uint64_t layout_version_ = domain::DomainProjector().layout_version();
   uint64_t applied_ = 0;
 };
 
